@@ -1,1 +1,1 @@
-"""roadpass cli."""
+"""The roadpass command line."""

@@ -1,1 +1,1 @@
-"""roadpass web."""
+"""Server-rendered web UI."""

@@ -1,0 +1,208 @@
+"""Traceability benchmark: capture throughput, genealogy latency and memory on a generated fleet.
+
+Prints progress to stderr and one final JSON line to stdout. Baselines are measured in the same run:
+the reference CBV 2.0 hash implementation (``epcis-event-hash-generator``) on the same events, and a plain
+``executemany`` of the same event rows into the same engine (the floor any capture path sits above).
+
+    python bench/trace_bench.py --vehicles 20000
+    python bench/trace_bench.py --vehicles 20000 --db postgresql://user@host/db
+    python bench/trace_bench.py --vehicles 20000 --postgres     # a throw-away local cluster
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from roadpass.bootstrap import Roadpass, bootstrap
+from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
+from roadpass.settings import Settings
+from roadpass.store.parties import upsert_party
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def p50(samples: list[float]) -> float:
+    return round(statistics.median(samples), 3) if samples else float("nan")
+
+
+def capture_fleet(app: Roadpass, spec: FleetSpec, sample: list[dict[str, Any]]) -> tuple[int, float, int]:
+    """Capture the fleet document by document; time only the capture calls."""
+    with app.uow.write() as conn:
+        for party in fleet_parties(spec):
+            upsert_party(conn, actor="bench", key=party.key, name=party.name, role=party.role,
+                         country=party.country, gcp=party.company_prefix)
+    events = 0
+    spent = 0.0
+    documents = 0
+    next_report = time.perf_counter() + 10
+    for document in generate_fleet(spec):
+        body = orjson.dumps(document)  # the wire form a client sends
+        if len(sample) < 5000:
+            context = document["@context"]
+            sample.extend({"@context": context, **e} for e in document["epcisBody"]["eventList"][: 5000 - len(sample)])
+        started = time.perf_counter()
+        outcome = app.trace.capture(body, actor="bench")
+        spent += time.perf_counter() - started
+        events += outcome.stored
+        documents += 1
+        if time.perf_counter() > next_report:
+            log(f"  captured {events:,} events in {spent:.1f}s ({events / spent:,.0f}/s), rss {peak_rss_mb():.0f} MB")
+            next_report = time.perf_counter() + 10
+    return events, spent, documents
+
+
+def reference_hash_rate(sample: list[dict[str, Any]]) -> float:
+    """The reference implementation hashing the same events (it takes a JSON-LD document)."""
+    from epcis_event_hash_generator import hash_generator
+
+    subset = sample[:2000]
+    document = {
+        "@context": subset[0]["@context"], "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z",
+        "epcisBody": {"eventList": [{k: v for k, v in e.items() if k != "@context"} for e in subset]},
+    }
+    from epcis_event_hash_generator import json_to_py
+
+    started = time.perf_counter()
+    events = json_to_py.event_list_from_epcis_document_str(orjson.dumps(document).decode())
+    hash_generator.epcis_hashes_from_events(events)
+    return len(subset) / (time.perf_counter() - started)
+
+
+def baseline_insert_rate(app: Roadpass, sample: list[dict[str, Any]]) -> float:
+    """Plain executemany of event-shaped rows into a scratch table on the same engine: the floor."""
+    rows = [
+        (i, f"ni:///sha-256;{i:064x}?ver=CBV2.0", e.get("type"), i, i, e.get("action"), e.get("bizStep"),
+         orjson.dumps(e).decode())
+        for i, e in enumerate(sample * max(1, 20000 // max(1, len(sample))))
+    ]
+    mark = "?" if app.engine.dialect.paramstyle == "qmark" else "%s"
+    with app.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_floor")
+        conn.exec_driver_sql(
+            "CREATE TABLE bench_floor (id BIGINT PRIMARY KEY, hash_id VARCHAR(120), event_type VARCHAR(40), "
+            "event_time BIGINT, record_time BIGINT, action VARCHAR(8), biz_step VARCHAR(200), doc TEXT)"
+        )
+    started = time.perf_counter()
+    with app.engine.begin() as conn:
+        conn.exec_driver_sql(f"INSERT INTO bench_floor VALUES ({', '.join([mark] * 8)})", rows)
+    rate = len(rows) / (time.perf_counter() - started)
+    with app.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bench_floor")
+    return rate
+
+
+def timed(fn: Any, *args: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn(*args)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vehicles", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temporary folder)")
+    parser.add_argument("--postgres", action="store_true", help="start a throw-away local PostgreSQL cluster")
+    parser.add_argument("--queries", type=int, default=200, help="samples per latency figure")
+    args = parser.parse_args()
+
+    cluster = None
+    if args.postgres:
+        from pg import start_cluster
+
+        cluster = start_cluster()
+        from sqlalchemy import create_engine
+
+        admin = create_engine(cluster.url("postgres").replace("postgresql://", "postgresql+psycopg://"),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        url = cluster.url("bench")
+    else:
+        url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='roadpass-bench-')}/bench.sqlite3"
+    try:
+        run(url, args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    app = bootstrap(Settings(database_url=url, environment="test"))
+    spec = FleetSpec(vehicles=args.vehicles, seed=args.seed)
+    engine_name = app.engine.dialect.name
+    log(f"roadpass trace benchmark: {args.vehicles:,} vehicles on {engine_name}")
+    sample: list[dict[str, Any]] = []
+    events, spent, documents = capture_fleet(app, spec, sample)
+    log(f"captured {events:,} events in {documents:,} documents: {events / spent:,.0f} events/s")
+    with app.uow.read() as conn:
+        links = int(conn.execute(text("SELECT COUNT(*) FROM link")).scalar_one())
+        vins = [r[0] for r in conn.execute(text("SELECT vin FROM unit WHERE vin IS NOT NULL"))]
+        lot_key, lot_vins = conn.execute(
+            text(
+                "SELECT u.key, COUNT(*) FROM unit u JOIN link m ON m.child_id = u.id AND m.kind = 2 "
+                "WHERE u.kind = 2 GROUP BY u.key ORDER BY COUNT(*) DESC LIMIT 1"
+            )
+        ).one()
+        modules = [r[0] for r in conn.execute(
+            text("SELECT u.key FROM unit u JOIN link m ON m.parent_id = u.id AND m.kind = 2 LIMIT 5000")
+        )]
+    log(f"{links:,} links; biggest lot {lot_key} feeds {lot_vins:,} modules")
+    reference_rate = reference_hash_rate(sample)
+    log(f"reference hash implementation: {reference_rate:,.0f} events/s")
+    floor = baseline_insert_rate(app, sample)
+    log(f"plain executemany floor: {floor:,.0f} rows/s")
+
+    rng = random.Random(args.seed)
+    for vin in rng.sample(vins, min(20, len(vins))):  # warm the page cache as a running server would be
+        app.trace.as_built(vin)
+    as_built_ms = [timed(app.trace.as_built, vin)[0] for vin in rng.choices(vins, k=args.queries)]
+    app.trace.where_used(lot_key)
+    lot_samples: list[float] = []
+    lot_hits = 0
+    for _ in range(max(5, args.queries // 10)):
+        elapsed, (_unit, hits) = timed(app.trace.where_used, lot_key)
+        lot_samples.append(elapsed)
+        lot_hits = sum(1 for h in hits if h.vin)
+    serial_ms = [timed(app.trace.where_used, key)[0] for key in rng.choices(modules, k=args.queries)]
+    result = {
+        "database": engine_name,
+        "vehicles": args.vehicles,
+        "events": events,
+        "links": links,
+        "capture_events_per_s": round(events / spent),
+        "reference_hash_events_per_s": round(reference_rate),
+        "baseline_insert_rows_per_s": round(floor),
+        "as_built_p50_ms": p50(as_built_ms),
+        "where_used_lot_p50_ms": p50(lot_samples),
+        "where_used_lot_vins": lot_hits,
+        "where_used_serial_p50_ms": p50(serial_ms),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+    app.close()
+    print(orjson.dumps(result).decode(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

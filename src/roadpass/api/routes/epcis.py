@@ -1,0 +1,194 @@
+"""EPCIS 2.0 REST bindings: capture, capture jobs, events (GS1 EPCIS 2.0 §12, openapi.yaml)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+
+from roadpass.api.deps import ActorDep, AppDep
+from roadpass.api.responses import JSONLDResponse, JsonResponse, problem
+from roadpass.trace.capture import CaptureRejected
+from roadpass.trace.query import QueryError, parse_event_query
+from roadpass.trace.service import CaptureFailed
+
+__all__ = ["EPCIS_HEADERS", "router"]
+
+router = APIRouter(tags=["EPCIS 2.0"])
+
+EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-Extensions": ""}
+_VALIDATION = "epcisException:ValidationException"
+
+
+def _query_document(events: list[dict[str, Any]], contexts: list[Any], query_name: str) -> dict[str, Any]:
+    context: list[Any] = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+    for item in contexts:
+        for part in item if isinstance(item, list) else [item]:
+            if part not in context:
+                context.append(part)
+    return {
+        "@context": context,
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}},
+    }
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | Response:
+    """The body, refused with 413 before parsing when it is larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return problem(
+            413, f"capture body of {declared} bytes exceeds the limit of {limit}",
+            type_="epcisException:CapturePayloadTooLargeException",
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return problem(
+                413, f"capture body exceeds the limit of {limit} bytes",
+                type_="epcisException:CapturePayloadTooLargeException",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _rejected(exc: CaptureRejected) -> Response:
+    errors = [
+        {"instance": p.path, "title": p.reason, **({"eventIndex": p.event_index} if p.event_index is not None else {})}
+        for p in exc.problems
+    ]
+    return problem(400, str(exc), type_=_VALIDATION, errors=errors)
+
+
+@router.options("/capture", status_code=204, summary="Discover the settings of the capture interface.")
+def capture_options(app: AppDep) -> Response:
+    """Capture limits and error behaviours (EPCIS 2.0 REST: 204CaptureEndpointDiscovery)."""
+    headers = {
+        **EPCIS_HEADERS,
+        "Allow": "OPTIONS, GET, POST",
+        "GS1-EPCIS-Capture-Limit": str(app.settings.capture_max_events),
+        "GS1-EPCIS-Capture-File-Size-Limit": str(app.settings.capture_max_bytes),
+        "GS1-Capture-Error-Behaviour": "all",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+@router.post("/capture", status_code=202, summary="Capture one or more EPCIS events.")
+async def capture(
+    request: Request,
+    app: AppDep,
+    actor: ActorDep,
+    behaviour: Annotated[str, Header(alias="GS1-Capture-Error-Behaviour")] = "rollback",
+) -> Response:
+    """Validate and store an EPCISDocument (or query document); 202 with the capture job's Location."""
+    if behaviour not in ("rollback", "proceed"):
+        return problem(400, "GS1-Capture-Error-Behaviour must be rollback or proceed", type_=_VALIDATION)
+    body = await _read_limited(request, app.settings.capture_max_bytes)
+    if isinstance(body, Response):
+        return body
+    try:
+        outcome = app.trace.capture(body, actor=actor, behaviour=behaviour)
+    except CaptureRejected as exc:
+        return _rejected(exc)
+    except CaptureFailed as exc:
+        response = problem(400, str(exc), type_=_VALIDATION, errors=exc.errors, captureID=exc.capture_id)
+        response.headers["Location"] = f"/capture/{exc.capture_id}"
+        return response
+    return Response(status_code=202, headers={**EPCIS_HEADERS, "Location": f"/capture/{outcome.capture_id}"})
+
+
+@router.get("/capture", summary="Returns a list of capture jobs.")
+def capture_jobs(app: AppDep, per_page: Annotated[int, Query(alias="perPage", ge=1, le=1000)] = 30) -> Response:
+    """Recent capture jobs, newest first."""
+    return JsonResponse(app.trace.capture_jobs(limit=per_page), headers=EPCIS_HEADERS)
+
+
+@router.get("/capture/{capture_id}", summary="Returns information about the capture job.")
+def capture_job(capture_id: str, app: AppDep) -> Response:
+    """The capture job document."""
+    job = app.trace.capture_job(capture_id)
+    if job is None:
+        return problem(404, f"no capture job {capture_id}", type_="epcisException:NoSuchResourceException")
+    return JsonResponse(job, headers=EPCIS_HEADERS)
+
+
+@router.get("/events", summary="Returns EPCIS events matching the query parameters.")
+def events(
+    request: Request,
+    app: AppDep,
+    event_type: Annotated[str | None, Query(alias="eventType")] = None,
+    ge_event_time: Annotated[str | None, Query(alias="GE_eventTime")] = None,
+    lt_event_time: Annotated[str | None, Query(alias="LT_eventTime")] = None,
+    eq_biz_step: Annotated[str | None, Query(alias="EQ_bizStep")] = None,
+    eq_disposition: Annotated[str | None, Query(alias="EQ_disposition")] = None,
+    eq_biz_location: Annotated[str | None, Query(alias="EQ_bizLocation")] = None,
+    eq_read_point: Annotated[str | None, Query(alias="EQ_readPoint")] = None,
+    match_epc: Annotated[str | None, Query(alias="MATCH_epc")] = None,
+    match_any_epc: Annotated[str | None, Query(alias="MATCH_anyEPC")] = None,
+    match_parent_id: Annotated[str | None, Query(alias="MATCH_parentID")] = None,
+    match_input_epc: Annotated[str | None, Query(alias="MATCH_inputEPC")] = None,
+    match_output_epc: Annotated[str | None, Query(alias="MATCH_outputEPC")] = None,
+    eq_action: Annotated[str | None, Query(alias="EQ_action")] = None,
+    per_page: Annotated[str | None, Query(alias="perPage")] = None,
+    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
+) -> Response:
+    """SimpleEventQuery over the repository with keyset paging (``Link: <…>; rel="next"``)."""
+    params: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        params.setdefault(name, []).append(value)
+    try:
+        query = parse_event_query(
+            params, default_per_page=app.settings.page_size_default, max_per_page=app.settings.page_size_max
+        )
+    except QueryError as exc:
+        return problem(
+            400, str(exc), type_="epcisException:QueryParameterException", parameter=exc.parameter
+        )
+    rendered, contexts, token = app.trace.events(query)
+    headers = dict(EPCIS_HEADERS)
+    if token is not None:
+        kept = [(k, v) for k, values in params.items() if k != "nextPageToken" for v in values]
+        link = f"{request.url.path}?{urlencode([*kept, ('nextPageToken', token.encode())])}"
+        headers["Link"] = f'<{link}>; rel="next"'
+    return JSONLDResponse(_query_document(rendered, contexts, "SimpleEventQuery"), headers=headers)
+
+
+@router.post("/events", status_code=201, summary="Capture a single EPCIS event synchronously.")
+async def capture_event(request: Request, app: AppDep, actor: ActorDep) -> Response:
+    """Store one event; 201 with the event's Location (409 when its eventID names a different event)."""
+    body = await _read_limited(request, app.settings.capture_max_bytes)
+    if isinstance(body, Response):
+        return body
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return problem(400, f"not JSON: {exc}", type_=_VALIDATION)
+    if not isinstance(parsed, dict) or parsed.get("type") in ("EPCISDocument", "EPCISQueryDocument"):
+        return problem(400, "POST /events takes a single event; use /capture for documents", type_=_VALIDATION)
+    try:
+        outcome = app.trace.capture(parsed, actor=actor)
+    except CaptureRejected as exc:
+        return _rejected(exc)
+    except CaptureFailed as exc:
+        status = 409 if any(e.get("status") == 409 for e in exc.errors) else 400
+        return problem(status, str(exc), type_=_VALIDATION, errors=exc.errors)
+    event_id = outcome.event_ids[0]
+    return Response(status_code=201, headers={**EPCIS_HEADERS, "Location": f"/events/{quote(event_id, safe='')}"})
+
+
+@router.get("/events/{event_id:path}", summary="Returns an individual EPCIS event.")
+def event(event_id: str, app: AppDep) -> Response:
+    """One event as an EPCISQueryDocument, with any error declaration made against it."""
+    found = app.trace.event(event_id)
+    if found is None:
+        return problem(404, f"no event {event_id}", type_="epcisException:NoSuchResourceException")
+    body, context = found
+    return JSONLDResponse(_query_document([body], [context], "SimpleEventQuery"), headers=EPCIS_HEADERS)

@@ -1,0 +1,60 @@
+"""The ledger over REST: recent entries and chain verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from roadpass.api.deps import AppDep
+from roadpass.api.responses import JsonResponse
+from roadpass.ledger import LedgerEntry, VerifyReport
+from roadpass.trace.timeutil import iso_utc
+
+__all__ = ["entry_json", "report_json", "router"]
+
+router = APIRouter(prefix="/ledger", tags=["Ledger"])
+
+
+def entry_json(entry: LedgerEntry) -> dict[str, Any]:
+    """A ledger entry as JSON."""
+    return {
+        "seq": entry.seq,
+        "recordedAt": iso_utc(entry.recorded_at),
+        "actor": entry.actor,
+        "action": entry.action,
+        "rule": entry.rule,
+        "subjects": [s.as_json() for s in entry.subjects],
+        "contentHash": entry.content_hash,
+        "prevHash": entry.prev_hash,
+        "entryHash": entry.entry_hash,
+    }
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    """A verification report as JSON."""
+    first = report.first_mismatch
+    return {
+        "ok": report.ok,
+        "entries": report.entries,
+        "headHash": report.head_hash,
+        "firstMismatch": None if first is None else {"seq": first.seq, "reason": first.reason},
+    }
+
+
+@router.get("", summary="Recent ledger entries, newest first.")
+def recent(
+    app: AppDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    actor: str | None = None,
+    subject: str | None = None,
+) -> Response:
+    """Recent entries, optionally for one actor or subject value."""
+    return JsonResponse([entry_json(e) for e in app.ledger.recent(limit=limit, actor=actor, subject=subject)])
+
+
+@router.get("/verify", summary="Walk the hash chain against the stored rows.")
+def verify(app: AppDep) -> Response:
+    """The verification report; ``firstMismatch`` names the first entry that does not match."""
+    return JsonResponse(report_json(app.ledger.verify()))

@@ -1,0 +1,91 @@
+"""The ``roadpass`` command line (typer + rich); every command takes ``--json``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from roadpass.cli.common import console, open_app, print_json, state
+from roadpass.cli.epcis import capture_command, epcis_app, events_command
+from roadpass.cli.ledger import ledger_app
+from roadpass.cli.trace import trace_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="roadpass",
+    help="Trace, certify and serve vehicles, batteries and parts across markets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(epcis_app, name="epcis")
+app.add_typer(trace_app, name="trace")
+app.add_typer(ledger_app, name="ledger")
+app.command("capture")(capture_command)
+app.command("events")(events_command)
+
+
+@app.callback()
+def _global(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="ROADPASS_DATABASE_URL", help="Database URL (sqlite:///FILE or postgresql://…)."),
+    ] = None,
+) -> None:
+    state.database_url = db
+
+
+@app.command("demo")
+def demo(
+    vehicles: Annotated[int, typer.Option("--vehicles", "-n", help="How many vehicles to generate.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same fleet).")] = 7,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when the database has events.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Generate a realistic fleet as EPCIS events (cells to vehicles, export, import, sale, service)."""
+    from roadpass.demo.fleet import FleetSpec
+    from roadpass.demo.load import is_empty, load_demo
+
+    roadpass = open_app()
+    if if_empty and not is_empty(roadpass):
+        if as_json:
+            print_json({"skipped": True, "reason": "database already holds events"})
+        else:
+            console.print("demo data already present: skipping generation")
+        return
+    spec = FleetSpec(vehicles=vehicles, seed=seed)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} events"),
+        TimeElapsedColumn(), console=console, disable=as_json,
+    ) as progress:
+        task = progress.add_task(f"generating {vehicles} vehicles", total=None)
+        result = load_demo(roadpass, spec, progress=lambda done, _total: progress.update(task, completed=done))
+    if as_json:
+        print_json({"vehicles": result.vehicles, "documents": result.documents, "events": result.events,
+                    "stored": result.stored})
+    else:
+        console.print(f"[green]demo fleet ready[/]: {result.vehicles} vehicles, {result.stored} events stored")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default ROADPASS_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default ROADPASS_PORT or 8000).")] = None,
+) -> None:
+    """Serve the web UI and the API on localhost."""
+    import uvicorn
+
+    from roadpass.api.app import create_app
+
+    roadpass = open_app()
+    bind_host = host or roadpass.settings.host
+    bind_port = port or roadpass.settings.port
+    console.print(f"roadpass is serving on [bold]http://{bind_host}:{bind_port}/[/] (API docs at /docs)")
+    uvicorn.run(create_app(roadpass=roadpass), host=bind_host, port=bind_port, log_level="warning")
+
+
+def main() -> None:
+    """Entry point of the ``roadpass`` script."""
+    app()

@@ -1,0 +1,171 @@
+"""Genealogy queries as recursive SQL over the link table: as-built trees and where-used (recall) sets.
+
+Both walk the two covering indexes on ``link`` (by parent, by child), so a vehicle's tree or a lot's
+blast radius is one statement and never N+1 round trips.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from sqlalchemy import Connection, text
+
+from roadpass.trace.genealogy import AsBuiltNode, LinkKind, Span, WhereUsedHit, normalise
+from roadpass.trace.timeutil import FOREVER, NOW
+
+__all__ = ["as_built", "resolve_unit", "unit_by_id", "where_used"]
+
+MAX_DEPTH = 32
+BEGINNING = -FOREVER
+
+_AS_BUILT = text(
+    """
+    WITH RECURSIVE tree(node, parent, kind, since, until, depth) AS (
+        SELECT CAST(:root AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS SMALLINT), CAST(NULL AS BIGINT),
+               CAST(NULL AS BIGINT), 0
+        UNION ALL
+        SELECT l.child_id, l.parent_id, l.kind, l.valid_from, l.valid_to, tree.depth + 1
+        FROM tree JOIN link l ON l.parent_id = tree.node
+        WHERE l.valid_to > :at AND l.valid_from <= :at AND tree.depth < :max_depth
+    )
+    SELECT tree.node, tree.parent, tree.kind, tree.since, tree.until, u.key, u.vin
+    FROM tree JOIN unit u ON u.id = tree.node
+    ORDER BY tree.depth, tree.kind, u.key
+    """
+)
+
+# Upward walk carrying the span during which the reached unit contained the target (the intersection of
+# the link spans along the path) and the unit it was reached from. Only vehicles (units with a VIN) and
+# units that are the root of the chain at the instant asked are returned.
+_WHERE_USED = """
+    WITH RECURSIVE up(node, s, e, via, depth) AS (
+        SELECT CAST(:target AS BIGINT), CAST(:beginning AS BIGINT), CAST(:forever AS BIGINT),
+               CAST(NULL AS BIGINT), 0
+        UNION ALL
+        SELECT l.parent_id,
+               CASE WHEN l.valid_from > up.s THEN l.valid_from ELSE up.s END,
+               CASE WHEN l.valid_to < up.e THEN l.valid_to ELSE up.e END,
+               up.node, up.depth + 1
+        FROM up JOIN link l ON l.child_id = up.node
+        WHERE l.valid_from < up.e AND l.valid_to > up.s AND up.depth < :max_depth {at_filter}
+    )
+    SELECT up.node, up.s, up.e, u.key, u.vin, u.market, v.key
+    FROM up JOIN unit u ON u.id = up.node LEFT JOIN unit v ON v.id = up.via
+    WHERE up.depth > 0 AND (
+        u.vin IS NOT NULL OR (
+            up.s <= :root_at AND up.e > :root_at AND NOT EXISTS (
+                SELECT 1 FROM link p WHERE p.child_id = up.node AND p.valid_to > :root_at AND p.valid_from <= :root_at
+            )
+        )
+    )
+"""
+_WHERE_USED_EVER = text(_WHERE_USED.format(at_filter=""))
+_WHERE_USED_AT = text(_WHERE_USED.format(at_filter="AND l.valid_from <= :at AND l.valid_to > :at"))
+
+
+def unit_by_id(conn: Connection, unit_id: int) -> tuple[int, str, str | None, str | None] | None:
+    """(id, key, vin, market) of a unit."""
+    row = conn.execute(text("SELECT id, key, vin, market FROM unit WHERE id = :i"), {"i": unit_id}).first()
+    return None if row is None else (int(row[0]), row[1], row[2], row[3])
+
+
+def resolve_unit(conn: Connection, key: str | None, vin: str | None) -> tuple[int, str, str | None] | None:
+    """Find a unit by canonical key or by VIN: (id, key, vin)."""
+    if vin is not None:
+        row = conn.execute(text("SELECT id, key, vin FROM unit WHERE vin = :v ORDER BY id LIMIT 1"), {"v": vin}).first()
+        if row is not None:
+            return int(row[0]), row[1], row[2]
+    if key is not None:
+        row = conn.execute(text("SELECT id, key, vin FROM unit WHERE key = :k"), {"k": key}).first()
+        if row is not None:
+            return int(row[0]), row[1], row[2]
+    return None
+
+
+def as_built(conn: Connection, root: int, at: int | None = None) -> AsBuiltNode | None:
+    """The tree under ``root`` at instant ``at`` (default: now), children ordered by kind then key."""
+    instant = NOW if at is None else at
+    rows = conn.execute(_AS_BUILT, {"root": root, "at": instant, "max_depth": MAX_DEPTH}).all()
+    if not rows:
+        return None
+    nodes: dict[int, AsBuiltNode] = {}
+    top: AsBuiltNode | None = None
+    for node, parent, kind, since, until, key, vin in rows:
+        item = AsBuiltNode(
+            key=key,
+            kind=LinkKind(kind) if kind is not None else None,
+            since=since,
+            until=None if until is None or until == FOREVER else until,
+            vin=vin,
+        )
+        if parent is None:
+            top = item
+        else:
+            holder = nodes.get(int(parent))
+            if holder is not None:
+                holder.children.append(item)
+        nodes.setdefault(int(node), item)
+    return top
+
+
+def where_used(
+    conn: Connection, target: int, at: int | None = None, *, suppliers: Mapping[str, str] | None = None
+) -> list[WhereUsedHit]:
+    """Every vehicle that contains or contained ``target`` at any depth, with the spans during which it
+    did, plus any other unit that holds it as the top of its chain (loose stock, a removed pack at a
+    workshop); with ``at``, only those holding it at that instant.
+
+    ``suppliers`` maps a GS1 company prefix to a party name, for the roll-up by supplier.
+    """
+    params = {
+        "target": target, "beginning": BEGINNING, "forever": FOREVER, "max_depth": MAX_DEPTH,
+        "root_at": NOW if at is None else at,
+    }
+    if at is None:
+        rows = conn.execute(_WHERE_USED_EVER, params).all()
+    else:
+        rows = conn.execute(_WHERE_USED_AT, {**params, "at": at}).all()
+    spans: dict[int, list[Span]] = defaultdict(list)
+    info: dict[int, tuple[str, str | None, str | None]] = {}
+    via: dict[int, set[str]] = defaultdict(set)
+    for node, start, end, key, vin, market, via_key in rows:
+        spans[node].append(Span(int(start), int(end)))
+        info[node] = (key, vin, market)
+        if via_key is not None:
+            via[node].add(via_key)
+    hits = []
+    for node, node_spans in spans.items():
+        key, vin, market = info[node]
+        merged = normalise(node_spans)
+        names = tuple(sorted({s for v in via[node] if (s := supplier_of(v, suppliers)) is not None}))
+        hits.append(WhereUsedHit(key, vin, market, tuple(merged), tuple(sorted(via[node])), names))
+    hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
+    return hits
+
+
+def supplier_of(key: str, suppliers: Mapping[str, str] | None) -> str | None:
+    """The party whose GS1 company prefix starts the key's digits (longest prefix wins)."""
+    if not suppliers:
+        return None
+    digits = _key_digits(key)
+    if digits is None:
+        return None
+    for length in range(12, 3, -1):
+        name = suppliers.get(digits[:length])
+        if name is not None:
+            return name
+    return None
+
+
+def _key_digits(key: str) -> str | None:
+    # https://id.gs1.org/01/<gtin14>/... : the company prefix follows the indicator digit.
+    # https://id.gs1.org/00/<sscc18>     : follows the extension digit.
+    # https://id.gs1.org/8004/<giai>     : starts the key.
+    parts = key.split("/")
+    if len(parts) < 5 or not key.startswith("https://id.gs1.org/"):
+        return None
+    ai, value = parts[3], parts[4]
+    if ai in ("01", "00"):
+        return value[1:]
+    return value

@@ -1,0 +1,21 @@
+"""Alembic environment: runs against the connection roadpass hands it (see roadpass.store.migrate)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from roadpass.store.tables import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - roadpass always passes its own connection
+    raise RuntimeError("run migrations through roadpass.store.migrate")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,211 @@
+"""The relational schema, as SQLAlchemy Core tables (the domain never imports this module).
+
+Times are stored as integer microseconds since the Unix epoch, UTC: they compare, index and page
+identically on SQLite and PostgreSQL. ``FOREVER`` closes no interval.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+__all__ = [
+    "FOREVER",
+    "LEDGERED_COLUMNS",
+    "capture_job",
+    "epcis_event",
+    "error_declaration",
+    "event_epc",
+    "ledger_entry",
+    "ledger_head",
+    "link",
+    "metadata",
+    "party",
+    "unit",
+    "vocabulary_element",
+]
+
+FOREVER = 2**62
+
+# Integer primary keys: 64-bit on PostgreSQL, the rowid alias on SQLite.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+party = Table(
+    "party",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("key", String(200), nullable=False, unique=True, comment="stable id, e.g. urn:roadpass:party:catl"),
+    Column("name", String(300), nullable=False),
+    Column("role", String(40), nullable=False, comment="manufacturer, supplier, importer, dealer, ..."),
+    Column("country", String(2), nullable=False, comment="ISO 3166-1 alpha-2"),
+    Column("region", String(40), nullable=True, comment="regional node holding its personal data"),
+    Column("gcp", String(12), nullable=True, index=True, comment="GS1 Company Prefix"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+unit = Table(
+    "unit",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("key", String(300), nullable=False, unique=True, comment="canonical identifier (GS1 Digital Link)"),
+    Column("kind", SmallInteger, nullable=False, comment="1 serialised instance, 2 class (lot), 3 other URI"),
+    Column("vin", String(17), nullable=True),
+    Column("market", String(2), nullable=True, comment="country where last sold or registered"),
+    Column("market_time", BigInteger, nullable=True),
+    # Partial: only vehicles carry a VIN, and most units are parts.
+    Index("ix_unit_vin", "vin", sqlite_where=text("vin IS NOT NULL"), postgresql_where=text("vin IS NOT NULL")),
+)
+
+capture_job = Table(
+    "capture_job",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("capture_id", String(64), nullable=False, unique=True),
+    Column("actor", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("running", SmallInteger, nullable=False),
+    Column("success", SmallInteger, nullable=False),
+    Column("error_behaviour", String(16), nullable=False),
+    Column("errors", Text, nullable=False, comment="JSON list of RFC 7807 problems"),
+    Column("event_count", Integer, nullable=False),
+    Column("stored_count", Integer, nullable=False),
+    Column("duplicate_count", Integer, nullable=False),
+    Column("context", Text, nullable=False, comment="the document's JSON-LD @context"),
+)
+
+epcis_event = Table(
+    "epcis_event",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("event_id", String(300), nullable=False, unique=True, comment="eventID as given, else hash ID"),
+    Column("hash_id", String(120), nullable=False, unique=True, comment="CBV 2.0 event hash ID"),
+    Column("event_type", String(40), nullable=False),
+    Column("event_time", BigInteger, nullable=False),
+    Column("record_time", BigInteger, nullable=False),
+    Column("action", String(8), nullable=True),
+    Column("biz_step", String(200), nullable=True),
+    Column("disposition", String(200), nullable=True),
+    Column("read_point", String(300), nullable=True),
+    Column("biz_location", String(300), nullable=True),
+    Column("job_id", ForeignKey("capture_job.id"), nullable=False),
+    Column("doc", Text, nullable=False, comment="the event as captured (JSON), recordTime excluded"),
+    Index("ix_epcis_event_event_time_id", "event_time", "id"),
+    Index("ix_epcis_event_record_time_id", "record_time", "id"),
+    Index("ix_epcis_event_biz_step", "biz_step"),
+    Index("ix_epcis_event_biz_location", "biz_location"),
+    Index("ix_epcis_event_read_point", "read_point"),
+    Index("ix_epcis_event_disposition", "disposition"),
+    Index("ix_epcis_event_job_id", "job_id"),
+)
+
+error_declaration = Table(
+    "error_declaration",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("event_pk", ForeignKey("epcis_event.id"), nullable=False, unique=True),
+    Column("declaration_time", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("corrective_ids", Text, nullable=False, comment="JSON list of correctiveEventIDs"),
+    Column("declaration", Text, nullable=False, comment="the errorDeclaration object as captured"),
+    Column("job_id", ForeignKey("capture_job.id"), nullable=False),
+)
+
+# Which identifiers an event names, and in which role (see roadpass.trace.epcis.model.Role).
+# event_epc and link are derived indexes, written only by capture and rebuildable from the events; they
+# carry no foreign-key constraints because a per-row parent probe would double the cost of capture.
+event_epc = Table(
+    "event_epc",
+    metadata,
+    Column("unit_id", PK, primary_key=True, autoincrement=False),
+    Column("role", SmallInteger, primary_key=True),
+    Column("event_pk", PK, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,
+)
+
+# Genealogy: parent contains (kind 1) or was made from (kind 2) child during [valid_from, valid_to).
+link = Table(
+    "link",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("parent_id", PK, nullable=False),
+    Column("child_id", PK, nullable=False),
+    Column("kind", SmallInteger, nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_to", BigInteger, nullable=False),
+    Column("event_pk", PK, nullable=False),
+    Column("closed_by", PK, nullable=True),
+    Index("ix_link_parent", "parent_id", "valid_to", "valid_from", "child_id", "kind"),
+    Index("ix_link_child", "child_id", "valid_to", "valid_from", "parent_id", "kind"),
+)
+
+vocabulary_element = Table(
+    "vocabulary_element",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("vocabulary_type", String(200), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("version", Integer, nullable=False, comment="master data is append-only: a change is a new version"),
+    Column("name", String(300), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("attributes", Text, nullable=False, comment="JSON object of master-data attributes"),
+    Column("job_id", ForeignKey("capture_job.id"), nullable=False),
+    UniqueConstraint("vocabulary_type", "key", "version"),
+)
+
+ledger_entry = Table(
+    "ledger_entry",
+    metadata,
+    Column("seq", PK, primary_key=True, autoincrement=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("rule", String(300), nullable=False),
+    Column("subjects", Text, nullable=False, comment="JSON list of {table, column, value}"),
+    Column("content_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+# One row: the chain's head. Writers lock it (PostgreSQL: SELECT ... FOR UPDATE) so entries never fork.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+)
+
+#: Columns whose content each ledger entry fixes, per table; the rest is derived state that can be rebuilt.
+LEDGERED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "party": ("id", "key", "name", "role", "country", "region", "gcp"),
+    "epcis_event": (
+        "id", "event_id", "hash_id", "event_type", "event_time", "record_time", "job_id", "doc",
+    ),
+    "error_declaration": (
+        "id", "event_pk", "declaration_time", "reason", "corrective_ids", "declaration", "job_id",
+    ),
+    "vocabulary_element": ("id", "vocabulary_type", "key", "version", "attributes", "job_id"),
+    "capture_job": ("id", "capture_id", "actor", "created_at", "error_behaviour", "context"),
+}

@@ -1,0 +1,171 @@
+"""Read side of the trace store: EPCIS event queries with keyset paging, events by id, capture jobs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, exists, or_, select
+
+from roadpass.store import tables as t
+from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken
+from roadpass.trace.timeutil import iso_utc
+
+__all__ = ["StoredEvent", "capture_job", "capture_jobs", "event_by_id", "query_events", "render_event"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event row with what it takes to render it as EPCIS JSON-LD."""
+
+    row_id: int
+    event_id: str
+    hash_id: str
+    event_time: int
+    record_time: int
+    doc: str
+    context: str
+    declaration: str | None
+
+
+def render_event(event: StoredEvent) -> dict[str, Any]:
+    """The event as EPCIS 2.0 JSON-LD: as captured, with its eventID, the repository's recordTime
+    (EPCIS 2.0 §7.4.1: set on capture) and any errorDeclaration made against it since."""
+    body: dict[str, Any] = orjson.loads(event.doc)
+    if "eventID" not in body:
+        body["eventID"] = event.event_id
+    body["recordTime"] = iso_utc(event.record_time)
+    if event.declaration is not None:
+        body["errorDeclaration"] = orjson.loads(event.declaration)
+    return body
+
+
+def _base_select() -> Any:
+    e, j, d = t.epcis_event, t.capture_job, t.error_declaration
+    return (
+        select(
+            e.c.id, e.c.event_id, e.c.hash_id, e.c.event_time, e.c.record_time, e.c.doc, j.c.context,
+            d.c.declaration,
+        )
+        .select_from(e.join(j, j.c.id == e.c.job_id).outerjoin(d, d.c.event_pk == e.c.id))
+    )
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        int(row.id), row.event_id, row.hash_id, int(row.event_time), int(row.record_time), row.doc, row.context,
+        row.declaration,
+    )
+
+
+def _identifier_clause(match: IdentifierMatch) -> Any:
+    u, ee = t.unit, t.event_epc
+    key_tests: list[Any] = [u.c.key.in_(match.exact)] if match.exact else []
+    # A prefix range instead of LIKE: index-friendly on both databases, no escaping of '%' or '_'.
+    key_tests += [and_(u.c.key >= p, u.c.key < p + "\uffff") for p in match.prefixes]
+    units = select(u.c.id).where(or_(*key_tests))
+    return exists(
+        select(1)
+        .select_from(ee)
+        .where(
+            ee.c.event_pk == t.epcis_event.c.id,
+            ee.c.role.in_([int(r) for r in match.roles]),
+            ee.c.unit_id.in_(units),
+        )
+    )
+
+
+def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent], PageToken | None]:
+    """One page of events matching ``query`` and the token for the next page (None on the last page).
+
+    Keyset paging on (sort value, row id): every page is one indexed range scan, however deep.
+    """
+    e = t.epcis_event
+    stmt = _base_select()
+    clauses: list[Any] = []
+    if query.event_types:
+        clauses.append(e.c.event_type.in_(query.event_types))
+    for column, bound, op in (
+        (e.c.event_time, query.ge_event_time, "ge"),
+        (e.c.event_time, query.lt_event_time, "lt"),
+        (e.c.record_time, query.ge_record_time, "ge"),
+        (e.c.record_time, query.lt_record_time, "lt"),
+    ):
+        if bound is not None:
+            clauses.append(column >= bound if op == "ge" else column < bound)
+    for column, values in (
+        (e.c.action, query.actions),
+        (e.c.biz_step, query.biz_steps),
+        (e.c.disposition, query.dispositions),
+        (e.c.read_point, query.read_points),
+        (e.c.biz_location, query.biz_locations),
+        (e.c.event_id, query.event_ids),
+    ):
+        if values:
+            clauses.append(column.in_(values))
+    if query.error_declared:
+        clauses.append(t.error_declaration.c.id.is_not(None))
+    if query.error_reasons:
+        clauses.append(t.error_declaration.c.reason.in_(query.error_reasons))
+    clauses.extend(_identifier_clause(m) for m in query.matches)
+    sort = e.c.id if query.order_by == "id" else e.c[query.order_by]
+    if query.after is not None:
+        value, row = query.after.value, query.after.row
+        if query.order_by == "id":
+            clauses.append(e.c.id < row if query.descending else e.c.id > row)
+        elif query.descending:
+            clauses.append(or_(sort < value, and_(sort == value, e.c.id < row)))
+        else:
+            clauses.append(or_(sort > value, and_(sort == value, e.c.id > row)))
+    if clauses:
+        stmt = stmt.where(and_(*clauses))
+    order = [sort.desc(), e.c.id.desc()] if query.descending else [sort.asc(), e.c.id.asc()]
+    if query.order_by == "id":
+        order = order[1:]
+    rows = conn.execute(stmt.order_by(*order).limit(query.per_page + 1)).all()
+    events = [_stored(r) for r in rows[: query.per_page]]
+    token = None
+    if len(rows) > query.per_page:
+        last = events[-1]
+        value = last.row_id if query.order_by == "id" else getattr(last, query.order_by)
+        token = PageToken(value, last.row_id, query.fingerprint)
+    return events, token
+
+
+def event_by_id(conn: Connection, event_id: str) -> StoredEvent | None:
+    """The event with this eventID (or hash ID), if stored."""
+    e = t.epcis_event
+    row = conn.execute(_base_select().where(or_(e.c.event_id == event_id, e.c.hash_id == event_id))).first()
+    return None if row is None else _stored(row)
+
+
+def _job(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "captureID": row.capture_id,
+        "createdAt": iso_utc(int(row.created_at)),
+        "running": bool(row.running),
+        "success": bool(row.success),
+        "captureErrorBehaviour": row.error_behaviour,
+        "errors": orjson.loads(row.errors),
+    }
+    if row.finished_at is not None:
+        out["finishedAt"] = iso_utc(int(row.finished_at))
+    out["eventCount"] = int(row.event_count)
+    out["storedCount"] = int(row.stored_count)
+    out["duplicateCount"] = int(row.duplicate_count)
+    return out
+
+
+def capture_job(conn: Connection, capture_id: str) -> dict[str, Any] | None:
+    """The capture job document (EPCIS 2.0 REST ``CaptureJob``), if known."""
+    row = conn.execute(select(t.capture_job).where(t.capture_job.c.capture_id == capture_id)).first()
+    return None if row is None else _job(row)
+
+
+def capture_jobs(conn: Connection, *, limit: int = 30, before: int | None = None) -> list[dict[str, Any]]:
+    """Recent capture jobs, newest first."""
+    stmt = select(t.capture_job).order_by(t.capture_job.c.id.desc()).limit(limit)
+    if before is not None:
+        stmt = stmt.where(t.capture_job.c.id < before)
+    return [_job(r) for r in conn.execute(stmt)]

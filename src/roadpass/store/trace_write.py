@@ -1,0 +1,241 @@
+"""Write side of the trace store: units, events, identifiers by role, genealogy links, master data."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from roadpass.store.bulk import bulk_insert, chunks, next_id, placeholder
+from roadpass.trace.epcis.model import Role
+from roadpass.trace.genealogy import ContainmentStep, Edge, LinkKind
+from roadpass.trace.timeutil import FOREVER
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "UnitCache",
+    "child_steps",
+    "children_at",
+    "existing_event_ids",
+    "existing_hashes",
+    "insert_event_epcs",
+    "insert_events",
+    "insert_links",
+    "intern_units",
+    "last_child_step",
+    "location_countries",
+    "open_containment",
+    "replace_containment",
+    "set_market",
+]
+
+EVENT_COLUMNS = (
+    "id", "event_id", "hash_id", "event_type", "event_time", "record_time", "action", "biz_step",
+    "disposition", "read_point", "biz_location", "job_id", "doc",
+)
+
+
+def _in(conn: Connection, values: Sequence[Any]) -> str:
+    return ", ".join([placeholder(conn)] * len(values))
+
+
+def existing_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
+    """Which of ``hashes`` are stored already (capture is idempotent on the event hash ID)."""
+    found: set[str] = set()
+    for part in chunks(list(hashes)):
+        sql = f"SELECT hash_id FROM epcis_event WHERE hash_id IN ({_in(conn, part)})"
+        found.update(row[0] for row in conn.exec_driver_sql(sql, tuple(part)))
+    return found
+
+
+def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """eventID → (row id, hash ID) for those of ``event_ids`` that are stored."""
+    found: dict[str, tuple[int, str]] = {}
+    for part in chunks(list(event_ids)):
+        sql = f"SELECT event_id, id, hash_id FROM epcis_event WHERE event_id IN ({_in(conn, part)})"
+        for event_id, pk, hash_id in conn.exec_driver_sql(sql, tuple(part)):
+            found[event_id] = (int(pk), hash_id)
+    return found
+
+
+class UnitCache:
+    """Known identifier → unit id, per database. Units are never deleted nor renumbered, so a key seen
+    once keeps its id; only keys not in the cache are looked up. Entries made by a transaction that rolls
+    back are dropped with :meth:`forget`."""
+
+    def __init__(self, size: int = 1 << 20) -> None:
+        self.size = size
+        self.ids: dict[str, int] = {}
+
+    def remember(self, pairs: Mapping[str, int]) -> None:
+        """Add known pairs, clearing the cache when it grows past ``size``."""
+        if len(self.ids) + len(pairs) > self.size:
+            self.ids.clear()
+        self.ids.update(pairs)
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop keys whose rows were not committed."""
+        for key in keys:
+            self.ids.pop(key, None)
+
+
+def intern_units(
+    conn: Connection, keys: Mapping[str, tuple[int, str | None]], cache: UnitCache | None = None
+) -> tuple[dict[str, int], set[int]]:
+    """Ids for canonical identifiers, creating the missing ones; ``keys`` maps key → (kind, VIN or None).
+
+    Returns the ids and the set of ids created now (units that have no stored facts yet).
+    """
+    known = cache.ids if cache is not None else {}
+    ids = {key: known[key] for key in keys.keys() & known.keys()}
+    unknown = [key for key in keys if key not in ids]
+    for part in chunks(unknown):
+        sql = f"SELECT key, id FROM unit WHERE key IN ({_in(conn, part)})"
+        ids.update((key, int(pk)) for key, pk in conn.exec_driver_sql(sql, tuple(part)))
+    missing = [key for key in unknown if key not in ids]
+    created: set[int] = set()
+    if missing:
+        start = next_id(conn, "unit")
+        rows = []
+        for offset, key in enumerate(missing):
+            kind, vin = keys[key]
+            ids[key] = start + offset
+            created.add(start + offset)
+            rows.append((start + offset, key, kind, vin))
+        bulk_insert(conn, "unit", ("id", "key", "kind", "vin"), rows)
+    return ids, created
+
+
+def insert_events(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert event rows laid out as :data:`EVENT_COLUMNS`."""
+    bulk_insert(conn, "epcis_event", EVENT_COLUMNS, rows)
+
+
+def insert_event_epcs(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """Insert (unit id, role, event row id) rows, skipping repeats of the same identifier in one role."""
+    bulk_insert(conn, "event_epc", ("unit_id", "role", "event_pk"), sorted(set(rows)))
+
+
+def last_child_step(conn: Connection, child_ids: Sequence[int]) -> dict[int, int]:
+    """For each unit, the time of the latest aggregation fact naming it as a child (declared errors excluded)."""
+    out: dict[int, int] = {}
+    mark = placeholder(conn)
+    for part in chunks(list(child_ids)):
+        sql = (
+            "SELECT c.unit_id, MAX(e.event_time) FROM event_epc c JOIN epcis_event e ON e.id = c.event_pk "
+            f"WHERE c.role = {mark} AND c.unit_id IN ({_in(conn, part)}) AND e.event_type = 'AggregationEvent' "
+            "AND NOT EXISTS (SELECT 1 FROM error_declaration d WHERE d.event_pk = e.id) GROUP BY c.unit_id"
+        )
+        out.update((int(u), int(t)) for u, t in conn.exec_driver_sql(sql, (int(Role.CHILD), *part)))
+    return out
+
+
+def open_containment(conn: Connection, child_ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
+    """child → (link id, parent, start) for children currently inside a parent."""
+    out: dict[int, tuple[int, int, int]] = {}
+    mark = placeholder(conn)
+    for part in chunks(list(child_ids)):
+        sql = (
+            "SELECT child_id, id, parent_id, valid_from FROM link "
+            f"WHERE child_id IN ({_in(conn, part)}) AND valid_to = {mark} AND kind = {mark}"
+        )
+        for child, link_id, parent, start in conn.exec_driver_sql(sql, (*part, FOREVER, int(LinkKind.CONTAINS))):
+            out[int(child)] = (int(link_id), int(parent), int(start))
+    return out
+
+
+def children_at(conn: Connection, parent: int, instant: int) -> list[int]:
+    """Units contained in ``parent`` at ``instant`` (to expand a DELETE with no childEPCs)."""
+    mark = placeholder(conn)
+    sql = (
+        f"SELECT child_id FROM link WHERE parent_id = {mark} AND kind = {mark} "
+        f"AND valid_from <= {mark} AND valid_to > {mark}"
+    )
+    return [int(r[0]) for r in conn.exec_driver_sql(sql, (parent, int(LinkKind.CONTAINS), instant, instant))]
+
+
+def child_steps(conn: Connection, child: int) -> list[ContainmentStep]:
+    """Every aggregation fact about ``child`` that stands (events with a declared error are left out)."""
+    mark = placeholder(conn)
+    sql = (
+        "SELECT e.event_time, e.id, e.action, p.unit_id FROM event_epc c "
+        "JOIN epcis_event e ON e.id = c.event_pk "
+        f"JOIN event_epc p ON p.event_pk = e.id AND p.role = {mark} "
+        f"WHERE c.unit_id = {mark} AND c.role = {mark} AND e.event_type = 'AggregationEvent' "
+        "AND NOT EXISTS (SELECT 1 FROM error_declaration d WHERE d.event_pk = e.id)"
+    )
+    rows = conn.exec_driver_sql(sql, (int(Role.PARENT), child, int(Role.CHILD)))
+    return [ContainmentStep(int(t), int(pk), str(action), int(parent)) for t, pk, action, parent in rows]
+
+
+def replace_containment(conn: Connection, child: int, edges: Sequence[Edge]) -> None:
+    """Replace all containment links of ``child`` by ``edges`` (after an out-of-order fact or a correction)."""
+    mark = placeholder(conn)
+    conn.exec_driver_sql(
+        f"DELETE FROM link WHERE child_id = {mark} AND kind = {mark}", (child, int(LinkKind.CONTAINS))
+    )
+    insert_links(conn, edges)
+
+
+def insert_links(conn: Connection, edges: Iterable[Edge]) -> None:
+    """Insert genealogy links."""
+    batch = list(edges)
+    if not batch:
+        return
+    start = next_id(conn, "link")
+    rows = [(start + i, *edge) for i, edge in enumerate(batch)]
+    bulk_insert(
+        conn, "link", ("id", "parent_id", "child_id", "kind", "valid_from", "valid_to", "event_pk", "closed_by"), rows
+    )
+
+
+def close_links(conn: Connection, closes: Sequence[tuple[int, int, int]]) -> None:
+    """Close links: (link id, end, closing event row id)."""
+    if not closes:
+        return
+    mark = placeholder(conn)
+    conn.exec_driver_sql(
+        f"UPDATE link SET valid_to = {mark}, closed_by = {mark} WHERE id = {mark}",
+        [(end, event, link_id) for link_id, end, event in closes],
+    )
+
+
+def delete_links_of_event(conn: Connection, event_pk: int, kind: LinkKind) -> None:
+    """Remove the links an event created (its error was declared)."""
+    mark = placeholder(conn)
+    conn.exec_driver_sql(f"DELETE FROM link WHERE event_pk = {mark} AND kind = {mark}", (event_pk, int(kind)))
+
+
+def location_countries(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
+    """Country (ISO 3166-1 alpha-2) of business locations known from master data."""
+    wanted = sorted(set(keys))
+    out: dict[str, str] = {}
+    for part in chunks(wanted):
+        sql = (
+            "SELECT key, country, version FROM vocabulary_element "
+            f"WHERE key IN ({_in(conn, part)}) AND country IS NOT NULL ORDER BY version"
+        )
+        out.update((key, country) for key, country, _v in conn.exec_driver_sql(sql, tuple(part)))
+    return out
+
+
+def set_market(conn: Connection, changes: Mapping[int, tuple[str, int]]) -> None:
+    """Record the country each unit was last sold or registered in, unless a later fact already did."""
+    if not changes:
+        return
+    mark = placeholder(conn)
+    conn.exec_driver_sql(
+        f"UPDATE unit SET market = {mark}, market_time = {mark} WHERE id = {mark} "
+        f"AND (market_time IS NULL OR market_time <= {mark})",
+        [(country, time, unit, time) for unit, (country, time) in changes.items()],
+    )
+
+
+def group_children(steps: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    """Group (parent, child) pairs by parent."""
+    out: dict[int, list[int]] = defaultdict(list)
+    for parent, child in steps:
+        out[parent].append(child)
+    return out

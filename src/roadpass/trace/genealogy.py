@@ -1,0 +1,238 @@
+"""As-built genealogy: which unit contains, or was made from, which, and when.
+
+Two kinds of link, both derived from EPCIS events:
+
+* **contains** (AggregationEvent ADD / OBSERVE / DELETE): physical containment during a half-open interval
+  ``[start, end)``. A child is in at most one parent at a time: adding it to another parent closes the old
+  link at that instant (a pack moved from one vehicle to another is no longer in the first).
+* **made from** (TransformationEvent): the output was made from the input, instance or class (cell lot),
+  from the transformation onward and for good.
+
+This module is plain Python: it replays containment facts and computes where-used answers from edges that
+the store hands it. The store runs the same rules in bulk.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import NamedTuple
+
+from roadpass.trace.timeutil import FOREVER
+
+__all__ = [
+    "AsBuiltNode",
+    "ContainmentStep",
+    "Edge",
+    "LinkKind",
+    "Span",
+    "TopLevelHit",
+    "WhereUsedHit",
+    "containment_history",
+    "intersect",
+    "normalise",
+    "subtract",
+    "top_level_spans",
+]
+
+BEGINNING = -FOREVER
+
+
+class LinkKind(IntEnum):
+    """How a parent relates to a child."""
+
+    CONTAINS = 1
+    MADE_FROM = 2
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A half-open interval of time ``[start, end)`` in UTC microseconds; ``end == FOREVER`` is open."""
+
+    start: int
+    end: int
+
+    def contains(self, instant: int) -> bool:
+        """True when ``instant`` falls inside the span."""
+        return self.start <= instant < self.end
+
+
+def normalise(spans: Iterable[Span]) -> list[Span]:
+    """Sorted, non-empty, non-overlapping spans covering the same instants."""
+    ordered = sorted(s for s in spans if s.start < s.end)
+    out: list[Span] = []
+    for span in ordered:
+        if out and span.start <= out[-1].end:
+            if span.end > out[-1].end:
+                out[-1] = Span(out[-1].start, span.end)
+        else:
+            out.append(span)
+    return out
+
+
+def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """Instants in both (inputs normalised)."""
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start = max(a[i].start, b[j].start)
+        end = min(a[i].end, b[j].end)
+        if start < end:
+            out.append(Span(start, end))
+        if a[i].end < b[j].end:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def subtract(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """Instants in ``a`` but not in ``b`` (inputs normalised)."""
+    out: list[Span] = []
+    for span in a:
+        start = span.start
+        for cut in b:
+            if cut.end <= start or cut.start >= span.end:
+                continue
+            if cut.start > start:
+                out.append(Span(start, cut.start))
+            start = max(start, cut.end)
+            if start >= span.end:
+                break
+        if start < span.end:
+            out.append(Span(start, span.end))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ContainmentStep:
+    """One aggregation fact about a child: at ``time`` the event ``event`` did ``action`` with ``parent``."""
+
+    time: int
+    event: int
+    action: str  # "ADD" | "OBSERVE" | "DELETE"
+    parent: int
+
+
+class Edge(NamedTuple):
+    """A genealogy link as stored: ``parent`` contains / was made from ``child`` during ``[start, end)``.
+
+    A named tuple, not a dataclass: capture builds one per link, hundreds of thousands per second.
+    """
+
+    parent: int
+    child: int
+    kind: int  # a LinkKind value
+    start: int
+    end: int
+    event: int = 0
+    closed_by: int | None = None
+
+
+def containment_history(child: int, steps: Iterable[ContainmentStep]) -> list[Edge]:
+    """Replay a child's aggregation facts in time order into containment edges.
+
+    EPCIS 2.0 §7.4.3: ADD puts the child in the parent; DELETE takes it out; OBSERVE confirms it is there
+    (roadpass treats an OBSERVE of an unknown containment as evidence that it began then).
+    """
+    edges: list[Edge] = []
+    current: tuple[int, int, int] | None = None  # parent, start, event
+    for step in sorted(steps, key=lambda s: (s.time, s.event)):
+        if step.action in ("ADD", "OBSERVE"):
+            if current is not None and current[0] == step.parent:
+                continue
+            if current is not None:
+                edges.append(Edge(current[0], child, LinkKind.CONTAINS, current[1], step.time, current[2], step.event))
+            current = (step.parent, step.time, step.event)
+        elif step.action == "DELETE" and current is not None and current[0] == step.parent:
+            edges.append(Edge(current[0], child, LinkKind.CONTAINS, current[1], step.time, current[2], step.event))
+            current = None
+    if current is not None:
+        edges.append(Edge(current[0], child, LinkKind.CONTAINS, current[1], FOREVER, current[2], None))
+    return [e for e in edges if e.start < e.end]
+
+
+@dataclass(frozen=True, slots=True)
+class TopLevelHit:
+    """A unit that was top-level (had no parent) while containing the target, and when."""
+
+    unit: int
+    spans: tuple[Span, ...]
+    via: frozenset[int] = frozenset()
+
+
+def top_level_spans(target: int, up_edges: Mapping[int, Sequence[Edge]]) -> list[TopLevelHit]:
+    """Every unit that contained ``target`` (at any depth) while itself top-level, with the spans.
+
+    ``up_edges[n]`` are the edges in which ``n`` is the child. A made-from edge passes containment on from
+    the transformation onward; a containment edge only during its span. The target is its own "container"
+    for all time; a unit counts as top-level at instants when no edge has it as child.
+    """
+    contained: dict[int, list[Span]] = {target: [Span(BEGINNING, FOREVER)]}
+    via: dict[int, set[int]] = defaultdict(set)
+    work = [target]
+    while work:
+        node = work.pop()
+        spans = contained[node]
+        for edge in up_edges.get(node, ()):
+            reach = intersect(spans, [Span(edge.start, edge.end)])
+            if not reach:
+                continue
+            before = contained.get(edge.parent, [])
+            merged = normalise([*before, *reach])
+            via[edge.parent].add(node)
+            if merged != before:
+                contained[edge.parent] = merged
+                work.append(edge.parent)
+    hits: list[TopLevelHit] = []
+    for unit, spans in contained.items():
+        if unit == target:
+            continue
+        own_parents = normalise(Span(e.start, e.end) for e in up_edges.get(unit, ()))
+        free = subtract(spans, own_parents)
+        if free:
+            hits.append(TopLevelHit(unit, tuple(free), frozenset(via[unit])))
+    hits.sort(key=lambda h: h.unit)
+    return hits
+
+
+@dataclass(slots=True)
+class AsBuiltNode:
+    """One node of an as-built tree: the unit, how it hangs under its parent, since when, its children."""
+
+    key: str
+    kind: LinkKind | None = None
+    since: int | None = None
+    until: int | None = None
+    vin: str | None = None
+    children: list[AsBuiltNode] = field(default_factory=list)
+
+    def count(self) -> int:
+        """Nodes in this subtree, itself included."""
+        return 1 + sum(child.count() for child in self.children)
+
+    def keys(self) -> set[str]:
+        """Every unit key in this subtree."""
+        out = {self.key}
+        for child in self.children:
+            out |= child.keys()
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class WhereUsedHit:
+    """A top-level unit (usually a vehicle) that contains or contained the queried unit or lot."""
+
+    key: str
+    vin: str | None
+    market: str | None
+    spans: tuple[Span, ...]
+    via: tuple[str, ...]
+    suppliers: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> bool:
+        """True when the containment is still open now."""
+        return any(span.end == FOREVER for span in self.spans)

@@ -1,0 +1,225 @@
+"""EPCIS 2.0 SimpleEventQuery parameters (§8.2.7.1) as a typed query, parsed from REST query strings.
+
+Parameter names follow the standard exactly so that an EPCIS client works unchanged. Values that name
+identifiers accept EPC URNs, EPC pattern URNs (``urn:epc:idpat:…`` with ``*``) and GS1 Digital Link URIs;
+CBV words accept the bare form or the full URI.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+
+from roadpass.trace.epcis.model import EVENT_TYPES, Role
+from roadpass.trace.epcis.vocabulary import expand_vocabulary
+from roadpass.trace.identifiers import IdentifierError, epc_pattern_to_canonical_prefix
+from roadpass.trace.timeutil import parse_time
+
+__all__ = ["EPC_MATCH_ROLES", "EventQuery", "IdentifierMatch", "PageToken", "QueryError", "parse_event_query"]
+
+# Which identifier roles each MATCH_ parameter looks at (EPCIS 2.0 §8.2.7.1).
+EPC_MATCH_ROLES: dict[str, tuple[Role, ...]] = {
+    "MATCH_epc": (Role.EPC, Role.CHILD),
+    "MATCH_parentID": (Role.PARENT,),
+    "MATCH_inputEPC": (Role.INPUT,),
+    "MATCH_outputEPC": (Role.OUTPUT,),
+    "MATCH_anyEPC": (Role.EPC, Role.CHILD, Role.INPUT, Role.OUTPUT, Role.PARENT),
+    "MATCH_epcClass": (Role.QUANTITY, Role.CHILD_QUANTITY),
+    "MATCH_inputEPCClass": (Role.INPUT_QUANTITY,),
+    "MATCH_outputEPCClass": (Role.OUTPUT_QUANTITY,),
+    "MATCH_anyEPCClass": (Role.QUANTITY, Role.CHILD_QUANTITY, Role.INPUT_QUANTITY, Role.OUTPUT_QUANTITY),
+}
+_LOCATION_PARAMS = {"EQ_readPoint": "read_point", "EQ_bizLocation": "biz_location"}
+_ORDER_FIELDS = {"eventTime": "event_time", "recordTime": "record_time"}
+_KNOWN = {
+    "eventType", "GE_eventTime", "LT_eventTime", "GE_recordTime", "LT_recordTime", "EQ_action", "EQ_bizStep",
+    "EQ_disposition", "EQ_readPoint", "EQ_bizLocation", "EQ_eventID", "EXISTS_errorDeclaration",
+    "EQ_errorReason", "orderBy", "orderDirection", "perPage", "nextPageToken", "eventCountLimit",
+    "maxEventCount", *EPC_MATCH_ROLES,
+}
+
+
+class QueryError(ValueError):
+    """A query parameter is malformed; ``parameter`` names it (EPCIS QueryParameterException)."""
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        self.parameter = parameter
+        self.reason = reason
+        super().__init__(f"{parameter}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierMatch:
+    """Identifier roles to look in, and the canonical keys (``exact``) or key prefixes (``prefixes``)."""
+
+    roles: tuple[Role, ...]
+    exact: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PageToken:
+    """Where the previous page ended (keyset paging): the sort value and row id of its last event."""
+
+    value: int
+    row: int
+    fingerprint: str
+
+    def encode(self) -> str:
+        """An opaque URL-safe token."""
+        raw = orjson.dumps([self.value, self.row, self.fingerprint])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> PageToken:
+        """Parse a token made by :meth:`encode`."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            value, row, fingerprint = orjson.loads(raw)
+            return cls(int(value), int(row), str(fingerprint))
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            raise QueryError("nextPageToken", "not a token this repository issued") from exc
+
+
+@dataclass(slots=True)
+class EventQuery:
+    """A parsed SimpleEventQuery."""
+
+    event_types: tuple[str, ...] = ()
+    ge_event_time: int | None = None
+    lt_event_time: int | None = None
+    ge_record_time: int | None = None
+    lt_record_time: int | None = None
+    actions: tuple[str, ...] = ()
+    biz_steps: tuple[str, ...] = ()
+    dispositions: tuple[str, ...] = ()
+    read_points: tuple[str, ...] = ()
+    biz_locations: tuple[str, ...] = ()
+    event_ids: tuple[str, ...] = ()
+    error_declared: bool | None = None
+    error_reasons: tuple[str, ...] = ()
+    matches: list[IdentifierMatch] = field(default_factory=list)
+    order_by: str = "id"
+    descending: bool = False
+    per_page: int = 100
+    after: PageToken | None = None
+    fingerprint: str = ""
+
+
+def _values(raw: str | Sequence[str]) -> list[str]:
+    # EPCIS REST: a list-valued parameter is given as one value with '|' separators, or repeated.
+    items = [raw] if isinstance(raw, str) else list(raw)
+    return [part.strip() for item in items for part in item.split("|") if part.strip()]
+
+
+_GCP_ONLY = re.compile(r"^urn:epc:idpat:(sgtin|sscc):(\d{6,12})\.\*(?:\.\*)?$")
+
+
+def _company_prefix_patterns(value: str) -> list[str] | None:
+    """``urn:epc:idpat:sgtin:0614141.*.*``: in Digital Link form the GTIN-14 (SSCC) starts with an
+    indicator (extension) digit, so the company prefix is a key prefix once per digit 0-9. GS1 company
+    prefixes are allocated prefix-free, so these ten prefixes select exactly that company's keys."""
+    match = _GCP_ONLY.match(value)
+    if match is None:
+        return None
+    ai = "01" if match.group(1) == "sgtin" else "00"
+    return [f"https://id.gs1.org/{ai}/{digit}{match.group(2)}" for digit in range(10)]
+
+
+def _identifier_match(name: str, values: list[str]) -> IdentifierMatch:
+    exact: list[str] = []
+    prefixes: list[str] = []
+    for value in values:
+        if (company := _company_prefix_patterns(value)) is not None:
+            prefixes.extend(company)
+            continue
+        try:
+            prefix = epc_pattern_to_canonical_prefix(value)
+        except IdentifierError as exc:
+            raise QueryError(name, f"{value!r}: {exc}") from exc
+        if prefix is None:
+            raise QueryError(name, f"{value!r} is not an EPC, EPC pattern or GS1 Digital Link URI")
+        if "*" in value:
+            prefixes.append(prefix)
+        else:
+            exact.append(prefix)
+    return IdentifierMatch(EPC_MATCH_ROLES[name], tuple(exact), tuple(prefixes))
+
+
+def parse_event_query(
+    params: Mapping[str, str | Sequence[str]], *, default_per_page: int = 100, max_per_page: int = 1000
+) -> EventQuery:
+    """Parse REST query parameters into an :class:`EventQuery`; a bad value raises :class:`QueryError`."""
+    query = EventQuery(per_page=default_per_page)
+    fingerprint_parts: list[tuple[str, list[str]]] = []
+    for name in sorted(params):
+        values = _values(params[name])
+        if name not in _KNOWN:
+            if name.startswith(("EQ_", "GT_", "GE_", "LT_", "LE_", "MATCH_", "EXISTS_", "HASATTR_", "WD_")):
+                raise QueryError(name, "this query parameter is not supported by this repository")
+            continue
+        if name not in ("nextPageToken", "perPage"):
+            fingerprint_parts.append((name, values))
+        if name == "eventType":
+            unknown = [v for v in values if v not in EVENT_TYPES]
+            if unknown:
+                raise QueryError(name, f"unknown event type(s): {', '.join(unknown)}")
+            query.event_types = tuple(values)
+        elif name in ("GE_eventTime", "LT_eventTime", "GE_recordTime", "LT_recordTime"):
+            try:
+                instant = parse_time(values[0], name)
+            except (ValueError, IndexError) as exc:
+                raise QueryError(name, "expected an ISO 8601 date-time with offset") from exc
+            setattr(query, name[:2].lower() + "_" + ("event_time" if "event" in name else "record_time"), instant)
+        elif name == "EQ_action":
+            bad = [v for v in values if v not in ("ADD", "OBSERVE", "DELETE")]
+            if bad:
+                raise QueryError(name, "action must be ADD, OBSERVE or DELETE")
+            query.actions = tuple(values)
+        elif name == "EQ_bizStep":
+            query.biz_steps = tuple(expand_vocabulary("bizStep", v) for v in values)
+        elif name == "EQ_disposition":
+            query.dispositions = tuple(expand_vocabulary("disposition", v) for v in values)
+        elif name in _LOCATION_PARAMS:
+            match = _identifier_match("MATCH_anyEPC", values)
+            keys = match.exact + match.prefixes
+            if name == "EQ_readPoint":
+                query.read_points = keys
+            else:
+                query.biz_locations = keys
+        elif name == "EQ_eventID":
+            query.event_ids = tuple(values)
+        elif name == "EXISTS_errorDeclaration":
+            query.error_declared = True
+        elif name == "EQ_errorReason":
+            query.error_reasons = tuple(expand_vocabulary("errorReason", v) for v in values)
+        elif name in EPC_MATCH_ROLES:
+            query.matches.append(_identifier_match(name, values))
+        elif name == "orderBy":
+            if values[0] not in _ORDER_FIELDS:
+                raise QueryError(name, "orderBy must be eventTime or recordTime")
+            query.order_by = _ORDER_FIELDS[values[0]]
+        elif name == "orderDirection":
+            if values[0] not in ("ASC", "DESC"):
+                raise QueryError(name, "orderDirection must be ASC or DESC")
+            query.descending = values[0] == "DESC"
+        elif name in ("perPage", "eventCountLimit", "maxEventCount"):
+            try:
+                size = int(values[0])
+            except (ValueError, IndexError) as exc:
+                raise QueryError(name, "expected a positive integer") from exc
+            if size < 1:
+                raise QueryError(name, "expected a positive integer")
+            query.per_page = min(size, max_per_page)
+    query.fingerprint = hashlib.sha256(orjson.dumps(fingerprint_parts)).hexdigest()[:16]
+    if "nextPageToken" in params:
+        token = PageToken.decode(_values(params["nextPageToken"])[0])
+        if token.fingerprint != query.fingerprint:
+            raise QueryError("nextPageToken", "the token belongs to a query with other parameters")
+        query.after = token
+    return query

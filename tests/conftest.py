@@ -1,0 +1,111 @@
+"""Shared fixtures: real databases (SQLite files and a throw-away PostgreSQL cluster), real schemas."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pg import PgCluster, start_cluster
+from roadpass.bootstrap import Roadpass, bootstrap
+from roadpass.conformance import conformance_dir
+from roadpass.settings import Settings
+from roadpass.store.engine import make_engine
+from roadpass.store.migrate import upgrade
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    """The standards' artefacts folder (read in place)."""
+    return conformance_dir()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (migrating once per session)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One PostgreSQL cluster for the session, with a migrated template database."""
+    try:
+        cluster = start_cluster()
+    except FileNotFoundError as exc:
+        pytest.skip(f"PostgreSQL tests skipped: {exc}")
+    try:
+        admin = make_engine(cluster.url("postgres"))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("CREATE DATABASE rp_template"))
+        admin.dispose()
+        engine = make_engine(cluster.url("rp_template"))
+        upgrade(engine)
+        engine.dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _pg_database(cluster: PgCluster) -> str:
+    name = f"rp_test_{next(_counter)}"
+    admin = make_engine(cluster.url("postgres"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE rp_template"))
+    admin.dispose()
+    return cluster.url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database: every store test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        target = tmp_path / "roadpass.sqlite3"
+        shutil.copy(sqlite_template, target)
+        return f"sqlite:///{target}"
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return _pg_database(cluster)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated SQLite database only (for tests about SQLite itself or the CLI)."""
+    target = tmp_path / "roadpass.sqlite3"
+    shutil.copy(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Roadpass]:
+    """The wired application on a fresh database."""
+    roadpass = bootstrap(Settings(database_url=database_url, environment="test"))
+    yield roadpass
+    roadpass.close()
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str) -> Iterator[Roadpass]:
+    """The wired application on a fresh SQLite database."""
+    roadpass = bootstrap(Settings(database_url=sqlite_url, environment="test"))
+    yield roadpass
+    roadpass.close()
+
+
+# Hypothesis: `--hypothesis-profile thorough` for a long local search; the default keeps CI bounded.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("thorough", max_examples=1000, deadline=None)

@@ -1,0 +1,118 @@
+"""Random build / service / disassembly sequences: the stored genealogy against the reference model."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference_model import FOREVER, Fact, ReferenceModel
+
+from roadpass.bootstrap import bootstrap
+from roadpass.settings import Settings
+from roadpass.trace.identifiers import canonical_id
+from roadpass.trace.timeutil import to_us
+
+CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _vin(serial: int) -> str:
+    # ISO 3779 check digit (position 9), as North America and China (GB 16735) use it.
+    values = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+              **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
+              **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
+    weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+    body = f"LSJA24U6XRS{serial:06d}"
+    total = sum(values[c] * w for c, w in zip(body, weights, strict=True))
+    check = "X" if total % 11 == 10 else str(total % 11)
+    return body[:8] + check + body[9:]
+
+
+VEHICLES = {f"urn:epc:id:giai:0614141.{_vin(i)}": _vin(i) for i in range(1, 4)}
+PACKS = [f"urn:epc:id:sgtin:0614141.100001.{i}" for i in range(1, 4)]
+MODULES = [f"urn:epc:id:sgtin:0614141.100002.{i}" for i in range(1, 7)]
+LOTS = [f"urn:epc:class:lgtin:0614141.100003.L{i}" for i in range(1, 3)]
+V = list(VEHICLES)
+
+# (kind, parent, child): containment steps are vehicle⊃pack, pack⊃module; made-from is module←lot.
+step = st.one_of(
+    st.tuples(st.sampled_from(["ADD", "DELETE", "OBSERVE"]), st.sampled_from(V), st.sampled_from(PACKS)),
+    st.tuples(st.sampled_from(["ADD", "DELETE", "ADD"]), st.sampled_from(PACKS), st.sampled_from(MODULES)),
+    st.tuples(st.just("MADE_FROM"), st.sampled_from(MODULES), st.sampled_from(LOTS)),
+)
+
+
+def _iso(index: int) -> str:
+    return (T0 + timedelta(hours=index)).isoformat().replace("+00:00", "Z")
+
+
+def _event(index: int, kind: str, parent: str, child: str) -> dict[str, Any]:
+    if kind == "MADE_FROM":
+        return {
+            "type": "TransformationEvent", "eventTime": _iso(index), "eventTimeZoneOffset": "+00:00",
+            "inputQuantityList": [{"epcClass": child, "quantity": 10, "uom": "KGM"}],
+            "outputEPCList": [parent], "bizStep": "commissioning",
+        }
+    return {
+        "type": "AggregationEvent", "eventTime": _iso(index), "eventTimeZoneOffset": "+00:00",
+        "parentID": parent, "childEPCs": [child], "action": kind,
+        "bizStep": "repairing" if kind == "DELETE" else "assembling",
+    }
+
+
+def _document(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z", "epcisBody": {"eventList": events},
+    }
+
+
+@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=1, max_size=18), order_seed=st.integers(0, 2**16), batches=st.integers(1, 4))
+def test_stored_genealogy_matches_reference_model(
+    steps: list[tuple[str, str, str]], order_seed: int, batches: int, sqlite_template: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / f"prop-{order_seed}-{len(steps)}-{batches}.sqlite3"
+    shutil.copy(sqlite_template, db)
+    app = bootstrap(Settings(database_url=f"sqlite:///{db}", environment="test"), migrate=False)
+    try:
+        model = ReferenceModel(vins={canonical_id(k): v for k, v in VEHICLES.items()})
+        events = []
+        for index, (kind, parent, child) in enumerate(steps):
+            at = to_us(T0 + timedelta(hours=index))
+            model.facts.append(Fact(at, index, kind, canonical_id(parent), canonical_id(child)))
+            events.append(_event(index, kind, parent, child))
+        # Capture in a shuffled order and in several documents: genealogy is by event time, not arrival.
+        random.Random(order_seed).shuffle(events)
+        size = max(1, -(-len(events) // batches))
+        for start in range(0, len(events), size):
+            app.trace.capture(_document(events[start : start + size]), actor="prop")
+        last = len(steps)
+        instants = [to_us(T0 + timedelta(hours=i, minutes=m)) for i in range(-1, last + 1) for m in (0, 30)]
+        for target in {canonical_id(x) for x in [*PACKS, *MODULES, *LOTS]}:
+            if not any(target in (f.parent, f.child) for f in model.facts):
+                continue
+            _unit, hits = app.trace.where_used(target)
+            got = {h.key: [(s.start, s.end) for s in h.spans] for h in hits}
+            want = model.where_used_ever(target)
+            assert set(got) == set(want), (target, got, want)
+            for key, spans in want.items():
+                if spans:
+                    assert got[key] == spans, (target, key)
+            for at in instants:
+                _unit, hits_at = app.trace.where_used(target, at)
+                assert {h.key for h in hits_at} == model.where_used_at(target, at), (target, at)
+        for root in {canonical_id(x) for x in [*V, *PACKS, *MODULES]}:
+            if not any(root in (f.parent, f.child) for f in model.facts):
+                continue
+            for at in [*instants, None]:
+                tree = app.trace.as_built(root, at)
+                expected = model.subtree(root, FOREVER - 1 if at is None else at)
+                assert tree.keys() - {root} == expected, (root, at)
+    finally:
+        app.close()
