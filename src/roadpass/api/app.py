@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from roadpass import __version__
-from roadpass.api.routes import epcis, ledger, trace
 from roadpass.bootstrap import Roadpass, bootstrap
+from roadpass.features import features
 from roadpass.settings import Settings
 
 __all__ = ["create_app"]
+
+STATIC = Path(__file__).parents[1] / "web" / "static"
 
 
 def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = None) -> FastAPI:
@@ -32,10 +36,12 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
         lifespan=lifespan,
     )
     app.state.roadpass = container
-    app.include_router(epcis.router)
-    app.include_router(trace.router)
-    app.include_router(ledger.router)
-    from roadpass.web.routes import mount_web
-
-    mount_web(app)
+    for feature in features():
+        for router in getattr(feature, "api_routers", list)():
+            app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    for feature in features():
+        mount = getattr(feature, "mount_pages", None)
+        if mount is not None:
+            mount(app)
     return app

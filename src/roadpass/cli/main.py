@@ -8,9 +8,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from roadpass.cli.common import console, open_app, print_json, state
-from roadpass.cli.epcis import capture_command, epcis_app, events_command
-from roadpass.cli.ledger import ledger_app
-from roadpass.cli.trace import trace_app
+from roadpass.features import features
 
 __all__ = ["app", "main"]
 
@@ -20,11 +18,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(epcis_app, name="epcis")
-app.add_typer(trace_app, name="trace")
-app.add_typer(ledger_app, name="ledger")
-app.command("capture")(capture_command)
-app.command("events")(events_command)
+for _feature in features():
+    _hook = getattr(_feature, "cli", None)
+    if _hook is not None:
+        _hook(app)
 
 
 @app.callback()

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import text
 
 from roadpass.bootstrap import Roadpass
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
+from roadpass.features import features
 from roadpass.store.parties import upsert_party
+from roadpass.store.trace_capture import CaptureOutcome
 
 __all__ = ["DemoResult", "is_empty", "load_demo"]
 
@@ -43,11 +46,17 @@ def load_demo(
                 conn, actor=DEMO_ACTOR, key=party.key, name=party.name, role=party.role, country=party.country,
                 gcp=party.company_prefix,
             )
-    for document in generate_fleet(spec):
-        outcome = app.trace.capture(document, actor=DEMO_ACTOR)
+    bodies = (orjson.dumps(document) for document in generate_fleet(spec))
+    for outcome in app.trace.capture_many(bodies, actor=DEMO_ACTOR):
+        if not isinstance(outcome, CaptureOutcome):
+            raise RuntimeError(f"demo capture failed: {outcome}")
         result.documents += 1
         result.events += outcome.events
         result.stored += outcome.stored
         if progress is not None:
             progress(result.events, 0)
+    for feature in features():
+        hook = getattr(feature, "load_demo", None)
+        if hook is not None:
+            hook(app, spec.vehicles)
     return result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -36,11 +36,21 @@ def _table(name: str) -> Table:
     return table
 
 
-def rows_hash(conn: Connection, subjects: Sequence[Subject]) -> str:
-    """Content hash of the rows the subjects name, as they are stored now."""
+def rows_hash(
+    conn: Connection, subjects: Sequence[Subject], written: Mapping[int, Sequence[Sequence[Any]]] | None = None
+) -> str:
+    """Content hash of the rows the subjects name, as they are stored now.
+
+    ``written`` gives, by subject position, rows the caller has just inserted in this transaction (in
+    primary-key order, ledgered columns only), so that a large capture is not read back to be hashed;
+    ``verify`` always reads from the table.
+    """
 
     def rows() -> Iterator[Sequence[Any]]:
-        for subject in subjects:
+        for position, subject in enumerate(subjects):
+            if written is not None and position in written:
+                yield from written[position]
+                continue
             table = _table(subject.table)
             cols = [table.c[name] for name in t.LEDGERED_COLUMNS[subject.table]]
             pk = next(iter(table.primary_key.columns))

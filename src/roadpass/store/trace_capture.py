@@ -15,6 +15,7 @@ from roadpass.ledger import LedgerDraft, Subject
 from roadpass.store import ledger as ledger_store
 from roadpass.store import trace_write as w
 from roadpass.store.bulk import bulk_insert, lock_writer, next_id, placeholder
+from roadpass.store.tables import LEDGERED_COLUMNS
 from roadpass.trace.capture import ParsedCapture
 from roadpass.trace.epcis.model import CapturedEvent, Role
 from roadpass.trace.epcis.schema import SchemaProblem
@@ -416,9 +417,10 @@ def store_capture(
         Subject("error_declaration", "job_id", job_pk),
         Subject("vocabulary_element", "job_id", job_pk),
     )
-    entry = ledger_store.append(
-        conn,
-        LedgerDraft(actor, "epcis.capture", CAPTURE_RULE, subjects, ledger_store.rows_hash(conn, subjects)),
-    )
+    # The event rows were just built here: hash them from memory, in the ledgered column order.
+    picks = [w.EVENT_COLUMNS.index(name) for name in LEDGERED_COLUMNS["epcis_event"]]
+    written = {1: [[row[i] for i in picks] for row in event_rows]}
+    content = ledger_store.rows_hash(conn, subjects, written)
+    entry = ledger_store.append(conn, LedgerDraft(actor, "epcis.capture", CAPTURE_RULE, subjects, content))
     outcome.ledger_seq = entry.seq
     return outcome

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
@@ -51,8 +50,6 @@ def _sample_ids(app: Any) -> dict[str, str | None]:
 
 def mount_web(app: FastAPI) -> None:
     """Add the web UI's pages and static files to ``app``."""
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, rp: AppDep) -> Response:
         return templates.TemplateResponse(

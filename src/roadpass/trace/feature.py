@@ -1,0 +1,36 @@
+"""Hooks of the traceability feature (see :mod:`roadpass.features`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter, FastAPI
+
+__all__ = ["api_routers", "cli", "mount_pages"]
+
+
+def api_routers() -> list[APIRouter]:
+    """EPCIS 2.0 REST bindings and genealogy endpoints."""
+    from roadpass.api.routes import epcis, trace
+
+    return [epcis.router, trace.router]
+
+
+def mount_pages(app: FastAPI) -> None:
+    """Trace explorer and where-used pages."""
+    from roadpass.web.routes import mount_web
+
+    mount_web(app)
+
+
+def cli(app: typer.Typer) -> None:
+    """``capture``, ``events``, ``epcis …``, ``trace …``."""
+    from roadpass.cli.epcis import capture_command, epcis_app, events_command
+    from roadpass.cli.trace import trace_app
+
+    app.add_typer(epcis_app, name="epcis")
+    app.add_typer(trace_app, name="trace")
+    app.command("capture")(capture_command)
+    app.command("events")(events_command)
