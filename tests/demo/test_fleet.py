@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -326,6 +329,17 @@ def test_same_spec_same_bytes_other_seed_other_fleet() -> None:
 
     assert digest(SMALL) == digest(SMALL)
     assert digest(SMALL) != digest(dataclasses.replace(SMALL, seed=8))
+    # No wall clock, no set iteration order: another interpreter with another hash seed gives the same bytes.
+    script = (
+        "import hashlib, orjson\n"
+        "from roadpass.demo.fleet import FleetSpec, generate_fleet\n"
+        "h = hashlib.sha256()\n"
+        "for d in generate_fleet(FleetSpec(vehicles=200, events_per_document=250)): h.update(orjson.dumps(d))\n"
+        "print(h.hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == digest(SMALL)
 
 
 def test_parties_and_locations() -> None:
