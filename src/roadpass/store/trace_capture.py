@@ -18,6 +18,7 @@ from roadpass.store.bulk import bulk_insert, lock_writer, next_id, placeholder
 from roadpass.store.tables import LEDGERED_COLUMNS
 from roadpass.trace.capture import ParsedCapture
 from roadpass.trace.epcis.model import CapturedEvent, Role
+from roadpass.trace.epcis.vocabulary import expand_vocabulary
 from roadpass.trace.epcis.schema import SchemaProblem
 from roadpass.trace.genealogy import Edge, LinkKind, containment_history
 from roadpass.trace.markets import MARKET_BIZ_STEPS
@@ -155,7 +156,7 @@ def _declare_errors(
             (
                 target_pk,
                 _declared_time(declaration, event.event_time),
-                declaration.get("reason"),
+                expand_vocabulary("errorReason", str(reason)) if (reason := declaration.get("reason")) else None,
                 orjson.dumps(declaration.get("correctiveEventIDs") or []).decode(),
                 orjson.dumps(declaration).decode(),
                 job_pk,
