@@ -18,8 +18,8 @@ from roadpass.store.bulk import bulk_insert, lock_writer, next_id, placeholder
 from roadpass.store.tables import LEDGERED_COLUMNS
 from roadpass.trace.capture import ParsedCapture
 from roadpass.trace.epcis.model import CapturedEvent, Role
-from roadpass.trace.epcis.vocabulary import expand_vocabulary
 from roadpass.trace.epcis.schema import SchemaProblem
+from roadpass.trace.epcis.vocabulary import expand_vocabulary
 from roadpass.trace.genealogy import Edge, LinkKind, containment_history
 from roadpass.trace.markets import MARKET_BIZ_STEPS
 from roadpass.trace.timeutil import FOREVER
