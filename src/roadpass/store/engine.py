@@ -46,9 +46,9 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB page cache: genealogy walks stay in memory
+    cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection: genealogy walks stay in memory
     cursor.execute("PRAGMA temp_store=MEMORY")
-    cursor.execute("PRAGMA mmap_size=1073741824")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 

@@ -36,13 +36,14 @@ _AS_BUILT = text(
 )
 
 # Upward walk carrying the span during which the reached unit contained the target (the intersection of
-# the link spans along the path) and the unit it was reached from. Only vehicles (units with a VIN) and
+# the link spans along the path) and the unit it was reached from. UNION, not UNION ALL: a pack reached
+# through several modules of one lot walks up to its vehicle once. Only vehicles (units with a VIN) and
 # units that are the root of the chain at the instant asked are returned.
 _WHERE_USED = """
     WITH RECURSIVE up(node, s, e, via, depth) AS (
         SELECT CAST(:target AS BIGINT), CAST(:beginning AS BIGINT), CAST(:forever AS BIGINT),
                CAST(NULL AS BIGINT), 0
-        UNION ALL
+        UNION
         SELECT l.parent_id,
                CASE WHEN l.valid_from > up.s THEN l.valid_from ELSE up.s END,
                CASE WHEN l.valid_to < up.e THEN l.valid_to ELSE up.e END,
@@ -126,18 +127,18 @@ def where_used(
         rows = conn.execute(_WHERE_USED_EVER, params).all()
     else:
         rows = conn.execute(_WHERE_USED_AT, {**params, "at": at}).all()
-    spans: dict[int, list[Span]] = defaultdict(list)
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     info: dict[int, tuple[str, str | None, str | None]] = {}
     via: dict[int, set[str]] = defaultdict(set)
     for node, start, end, key, vin, market, via_key in rows:
-        spans[node].append(Span(int(start), int(end)))
+        spans[node].append((start, end))
         info[node] = (key, vin, market)
         if via_key is not None:
             via[node].add(via_key)
     hits = []
     for node, node_spans in spans.items():
         key, vin, market = info[node]
-        merged = normalise(node_spans)
+        merged = normalise(Span(a, b) for a, b in node_spans)
         names = tuple(sorted({s for v in via[node] if (s := supplier_of(v, suppliers)) is not None}))
         hits.append(WhereUsedHit(key, vin, market, tuple(merged), tuple(sorted(via[node])), names))
     hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))

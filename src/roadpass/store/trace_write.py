@@ -65,7 +65,7 @@ class UnitCache:
     once keeps its id; only keys not in the cache are looked up. Entries made by a transaction that rolls
     back are dropped with :meth:`forget`."""
 
-    def __init__(self, size: int = 1 << 20) -> None:
+    def __init__(self, size: int = 1 << 18) -> None:
         self.size = size
         self.ids: dict[str, int] = {}
 
