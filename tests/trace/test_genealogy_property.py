@@ -83,15 +83,22 @@ def test_stored_genealogy_matches_reference_model(
     try:
         model = ReferenceModel(vins={canonical_id(k): v for k, v in VEHICLES.items()})
         events = []
+        facts = []
         for index, (kind, parent, child) in enumerate(steps):
             at = to_us(T0 + timedelta(hours=index))
-            model.facts.append(Fact(at, index, kind, canonical_id(parent), canonical_id(child)))
-            events.append(_event(index, kind, parent, child))
+            facts.append(Fact(at, index, kind, canonical_id(parent), canonical_id(child)))
+            events.append((_event(index, kind, parent, child), facts[-1]))
         # Capture in a shuffled order and in several documents: genealogy is by event time, not arrival.
+        # Ask between captures too, so the in-memory index has to follow new, closed and replayed links.
         random.Random(order_seed).shuffle(events)
         size = max(1, -(-len(events) // batches))
         for start in range(0, len(events), size):
-            app.trace.capture(_document(events[start : start + size]), actor="prop")
+            batch = events[start : start + size]
+            app.trace.capture(_document([e for e, _f in batch]), actor="prop")
+            model.facts.extend(f for _e, f in batch)
+            for target in {f.child for _e, f in batch}:
+                _unit, hits = app.trace.where_used(target)
+                assert {h.key for h in hits} == set(model.where_used_ever(target)), (target, "interim")
         last = len(steps)
         instants = [to_us(T0 + timedelta(hours=i, minutes=m)) for i in range(-1, last + 1) for m in (0, 30)]
         for target in {canonical_id(x) for x in [*PACKS, *MODULES, *LOTS]}:

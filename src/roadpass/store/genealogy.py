@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
+import numpy as np
 from sqlalchemy import Connection, text
 
+from roadpass.store.genealogy_index import GenealogyIndex
 from roadpass.trace.genealogy import AsBuiltNode, LinkKind, Span, WhereUsedHit, normalise
 from roadpass.trace.timeutil import FOREVER, NOW
 
-__all__ = ["as_built", "resolve_unit", "unit_by_id", "where_used"]
+__all__ = ["as_built", "resolve_unit", "unit_by_id", "where_used", "where_used_indexed"]
 
 MAX_DEPTH = 32
 BEGINNING = -FOREVER
@@ -170,3 +172,58 @@ def _key_digits(key: str) -> str | None:
     if ai in ("01", "00"):
         return value[1:]
     return value
+
+
+def where_used_indexed(
+    conn: Connection,
+    index: GenealogyIndex,
+    target: int,
+    at: int | None = None,
+    *,
+    suppliers: Mapping[str, str] | None = None,
+) -> list[WhereUsedHit]:
+    """:func:`where_used` answered from the in-memory :class:`GenealogyIndex` (same rules, same result)."""
+    nodes, lo, hi, via = index.walk_up(conn, target, at)
+    if len(nodes) == 0:
+        return []
+    instant = NOW if at is None else at
+    vehicles = index.vehicles(nodes)
+    candidates = np.unique(nodes[~vehicles & (lo <= instant) & (hi > instant)])
+    roots = candidates[~index.held_at(candidates, instant)]
+    chosen = vehicles | np.isin(nodes, roots)
+    nodes, lo, hi, via = nodes[chosen], lo[chosen], hi[chosen], via[chosen]
+    spans: dict[int, list[Span]] = defaultdict(list)
+    vias: dict[int, set[int]] = defaultdict(set)
+    for node, start, end, below in zip(nodes.tolist(), lo.tolist(), hi.tolist(), via.tolist(), strict=True):
+        spans[node].append(Span(start, end))
+        vias[node].add(below)
+    info = _units(conn, {*spans, *(v for vs in vias.values() for v in vs)})
+    by_class: dict[str, str | None] = {}  # supplier per GS1 key class: every pack of a model shares it
+    hits = []
+    for node, node_spans in spans.items():
+        key, vin, market = info[node]
+        via_keys = sorted(info[v][0] for v in vias[node] if v in info)
+        names_found: set[str] = set()
+        for via_key in via_keys:
+            klass = via_key.rsplit("/", 1)[0]
+            if klass not in by_class:
+                by_class[klass] = supplier_of(via_key, suppliers)
+            if (name := by_class[klass]) is not None:
+                names_found.add(name)
+        names = tuple(sorted(names_found))
+        hits.append(WhereUsedHit(key, vin, market, tuple(normalise(node_spans)), tuple(via_keys), names))
+    hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
+    return hits
+
+
+def _units(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str | None, str | None]]:
+    """key, VIN and market of units by id, in one round trip per 900 ids."""
+    out: dict[int, tuple[str, str | None, str | None]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 900):
+        part = ordered[start : start + 900]
+        rows = conn.exec_driver_sql(
+            f"SELECT id, key, vin, market FROM unit WHERE id IN ({', '.join(map(str, part))})"
+        ).all()
+        out.update((int(i), (k, v, m)) for i, k, v, m in rows)
+    return out

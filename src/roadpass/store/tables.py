@@ -31,6 +31,7 @@ __all__ = [
     "ledger_entry",
     "ledger_head",
     "link",
+    "link_change",
     "metadata",
     "party",
     "unit",
@@ -158,6 +159,15 @@ link = Table(
     Column("closed_by", PK, nullable=True),
     Index("ix_link_parent", "parent_id", "valid_to", "valid_from", "child_id", "kind"),
     Index("ix_link_child", "child_id", "valid_to", "valid_from", "parent_id", "kind"),
+)
+
+# Links closed or removed after they were written, in order: in-memory genealogy indexes replay this log
+# to stay current without re-reading the whole link table (links only ever added need no entry).
+link_change = Table(
+    "link_change",
+    metadata,
+    Column("seq", PK, primary_key=True),
+    Column("link_id", BigInteger, nullable=False),
 )
 
 vocabulary_element = Table(

@@ -173,9 +173,10 @@ def child_steps(conn: Connection, child: int) -> list[ContainmentStep]:
 def replace_containment(conn: Connection, child: int, edges: Sequence[Edge]) -> None:
     """Replace all containment links of ``child`` by ``edges`` (after an out-of-order fact or a correction)."""
     mark = placeholder(conn)
-    conn.exec_driver_sql(
-        f"DELETE FROM link WHERE child_id = {mark} AND kind = {mark}", (child, int(LinkKind.CONTAINS))
-    )
+    where = f"child_id = {mark} AND kind = {mark}"
+    params = (child, int(LinkKind.CONTAINS))
+    conn.exec_driver_sql(f"INSERT INTO link_change (link_id) SELECT id FROM link WHERE {where}", params)
+    conn.exec_driver_sql(f"DELETE FROM link WHERE {where}", params)
     insert_links(conn, edges)
 
 
@@ -200,12 +201,15 @@ def close_links(conn: Connection, closes: Sequence[tuple[int, int, int]]) -> Non
         f"UPDATE link SET valid_to = {mark}, closed_by = {mark} WHERE id = {mark}",
         [(end, event, link_id) for link_id, end, event in closes],
     )
+    conn.exec_driver_sql(f"INSERT INTO link_change (link_id) VALUES ({mark})", [(c[0],) for c in closes])
 
 
 def delete_links_of_event(conn: Connection, event_pk: int, kind: LinkKind) -> None:
     """Remove the links an event created (its error was declared)."""
     mark = placeholder(conn)
-    conn.exec_driver_sql(f"DELETE FROM link WHERE event_pk = {mark} AND kind = {mark}", (event_pk, int(kind)))
+    where = f"event_pk = {mark} AND kind = {mark}"
+    conn.exec_driver_sql(f"INSERT INTO link_change (link_id) SELECT id FROM link WHERE {where}", (event_pk, int(kind)))
+    conn.exec_driver_sql(f"DELETE FROM link WHERE {where}", (event_pk, int(kind)))
 
 
 def location_countries(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
