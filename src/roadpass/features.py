@@ -21,6 +21,7 @@ __all__ = ["FEATURES", "features"]
 FEATURES: tuple[str, ...] = (
     "roadpass.trace.feature",
     "roadpass.ledger.feature",
+    "roadpass.passport.feature",
 )
 
 

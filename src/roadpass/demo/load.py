@@ -14,7 +14,7 @@ from roadpass.features import features
 from roadpass.store.parties import upsert_party
 from roadpass.store.trace_capture import CaptureOutcome
 
-__all__ = ["DemoResult", "is_empty", "load_demo"]
+__all__ = ["DemoResult", "is_empty", "load_demo", "load_fleet"]
 
 DEMO_ACTOR = "demo-generator"
 
@@ -38,6 +38,18 @@ def is_empty(app: Roadpass) -> bool:
 def load_demo(
     app: Roadpass, spec: FleetSpec, *, progress: Callable[[int, int], None] | None = None
 ) -> DemoResult:
+    """The whole demo: the fleet (:func:`load_fleet`), then each feature's demo data (passports, …)."""
+    result = load_fleet(app, spec, progress=progress)
+    for feature in features():
+        hook = getattr(feature, "load_demo", None)
+        if hook is not None:
+            hook(app, spec.vehicles)
+    return result
+
+
+def load_fleet(
+    app: Roadpass, spec: FleetSpec, *, progress: Callable[[int, int], None] | None = None
+) -> DemoResult:
     """Register the demo parties and capture the fleet's documents; ``progress(events_done, total_estimate)``."""
     result = DemoResult(vehicles=spec.vehicles)
     with app.uow.write() as conn:
@@ -55,8 +67,4 @@ def load_demo(
         result.stored += outcome.stored
         if progress is not None:
             progress(result.events, 0)
-    for feature in features():
-        hook = getattr(feature, "load_demo", None)
-        if hook is not None:
-            hook(app, spec.vehicles)
     return result

@@ -1,0 +1,351 @@
+"""Battery passport benchmark: bulk issue, validation, and public GET latency against a peer server.
+
+1. Generate a demo fleet and capture it through the real capture path (SQLite in a temporary folder).
+2. Issue a passport for every traction pack from the trace record (validation included): ``issue_per_s``.
+3. Validate every issued passport (all seven sections): ``validate_per_s`` (the issue path: compiled
+   validator, reference validator for anything it refuses) and ``validate_reference_per_s`` (jsonschema).
+4. Serve the passports (a) by roadpass's API under uvicorn and (b) by the peer a user would otherwise
+   pick: the Eclipse BaSyx Python SDK's AAS repository server (``basyx.aas.adapter.http.WSGIApp``,
+   basyx-python-sdk 1.2.x, the last release that ships it) under gunicorn, each passport an AAS with one
+   submodel per Battery Pass section holding the public view. Both servers get the same number of worker
+   processes; a SECOND process (this script with ``--load``) drives each over loopback with a fixed number
+   of concurrent keep-alive connections, a bounded number of requests and a time limit.
+
+Prints progress to stderr and one JSON line to stdout. ``python bench/passport_bench.py --vehicles 5000``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------- servers
+
+
+def make_app() -> Any:
+    """The roadpass passport API for uvicorn (``--factory``): the passport router on the bench database."""
+    from fastapi import FastAPI
+
+    from roadpass.api.routes import passports
+    from roadpass.bootstrap import bootstrap
+    from roadpass.settings import Settings
+
+    app = FastAPI()
+    app.state.roadpass = bootstrap(Settings(database_url=os.environ["BENCH_DB"]), migrate=False)
+    app.include_router(passports.router)
+    return app
+
+
+def _element(name: str, value: Any) -> Any:
+    from basyx.aas import model
+
+    if isinstance(value, dict):
+        return model.SubmodelElementCollection(
+            name, [_element(k, v) for k, v in value.items() if v is not None and (not isinstance(v, list) or v)]
+        )
+    if isinstance(value, list):
+        return model.SubmodelElementCollection(name, [_element(f"item{i}", v) for i, v in enumerate(value)])
+    if isinstance(value, bool):
+        return model.Property(name, model.datatypes.Boolean, value)
+    if isinstance(value, int | float):
+        return model.Property(name, model.datatypes.Double, float(value))
+    return model.Property(name, model.datatypes.String, str(value))
+
+
+def make_basyx() -> Any:
+    """The BaSyx AAS repository server (WSGI) holding every passport's public view as AAS submodels."""
+    from basyx.aas import model
+    from basyx.aas.adapter.aasx import DictSupplementaryFileContainer
+    from basyx.aas.adapter.http import WSGIApp
+
+    store: model.DictObjectStore[model.Identifiable] = model.DictObjectStore()
+    views = json.loads(Path(os.environ["BENCH_VIEWS"]).read_text())
+    for view in views:
+        pid = view["passportId"]
+        refs = set()
+        for section, payload in view["sections"].items():
+            sm_id = f"{pid}/{section}"
+            sm = model.Submodel(sm_id, id_short=section,
+                                submodel_element=[_element(k, v) for k, v in payload.items()
+                                                  if v is not None and (not isinstance(v, list) or v)])
+            store.add(sm)
+            refs.add(model.ModelReference.from_referable(sm))
+        shell = model.AssetAdministrationShell(
+            model.AssetInformation(global_asset_id=view["batteryId"]), pid, id_short="BatteryPassport", submodel=refs
+        )
+        store.add(shell)
+    return WSGIApp(store, DictSupplementaryFileContainer())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(port: int, proc: subprocess.Popen[bytes], seconds: float = 300) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------- load client
+
+
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> tuple[bool, bool]:
+    """One GET on a keep-alive connection: (status 200, server keeps the connection open)."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    length, keep = 0, True
+    for line in head.split(b"\r\n"):
+        lower = line.lower()
+        if lower.startswith(b"content-length:"):
+            length = int(line[15:])
+        elif lower.startswith(b"connection:") and b"close" in lower:
+            keep = False
+    if length:
+        await reader.readexactly(length)
+    return head.startswith(b"HTTP/1.1 200"), keep
+
+
+async def _worker(port: int, paths: list[str], budget: list[int], deadline: float, out: list[float],
+                  errors: list[int]) -> None:
+    rng = random.Random(len(out))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while budget[0] > 0 and time.perf_counter() < deadline:
+            budget[0] -= 1
+            started = time.perf_counter()
+            try:
+                ok, keep = await _get(reader, writer, paths[rng.randrange(len(paths))])
+            except (asyncio.IncompleteReadError, ConnectionError):
+                ok, keep = False, False
+            out.append(time.perf_counter() - started)
+            if not ok:
+                errors[0] += 1
+            if not keep:  # the server closed it: reconnect (the time to do so is not counted)
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+WORKERS = 1
+WARM_MAX = 20_000  # enough to touch every roadpass passport in every worker of the default run
+
+
+async def _sequential(port: int, paths: list[str], budget: list[int], start: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while budget[0] > 0:
+            budget[0] -= 1
+            try:
+                _, keep = await _get(reader, writer, paths[(budget[0] + start) % len(paths)])
+            except (asyncio.IncompleteReadError, ConnectionError):
+                keep = False
+            if not keep:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, paths: list[str], concurrency: int, requests: int, seconds: float) -> dict[str, Any]:
+    budget, latencies, errors = [requests], [], [0]
+    deadline = time.perf_counter() + seconds
+    # warm-up, not measured: every path once over 8 connections, so both servers are measured in their
+    # steady state (roadpass: views rendered and cached; the peer: nothing to warm, its store is in memory)
+    warm = [min(len(paths) * max(1, WORKERS), WARM_MAX)]
+    await asyncio.gather(*(_sequential(port, paths, warm, i) for i in range(8)))
+    started = time.perf_counter()
+    await asyncio.gather(*(_worker(port, paths, budget, deadline, latencies, errors) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+    }
+
+
+def load_main(args: argparse.Namespace) -> None:
+    """The load-generator process: print one JSON line of figures."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    paths = json.loads(Path(args.paths).read_text())
+    global WORKERS
+    WORKERS = args.workers
+    print(json.dumps(asyncio.run(_load(args.port, paths, args.concurrency, args.requests, args.seconds))))
+
+
+def run_load(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, name: str) -> dict[str, Any]:
+    path_file = tmp / f"{name}-paths.json"
+    path_file.write_text(json.dumps(paths))
+    out = subprocess.run(
+        [sys.executable, __file__, "--load", "--port", str(port), "--paths", str(path_file), "--concurrency",
+         str(args.concurrency), "--requests", str(args.requests), "--seconds", str(args.seconds),
+         "--workers", str(args.workers)],
+        capture_output=True, text=True, timeout=args.seconds + 300,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed against {name}: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vehicles", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--requests", type=int, default=40_000, help="request budget per server")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per server")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes per server")
+    parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--paths", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.load:
+        load_main(args)
+        return
+    sys.path.insert(0, str(HERE.parent / "src"))
+    from roadpass.bootstrap import bootstrap
+    from roadpass.demo.fleet import FleetSpec
+    from roadpass.demo.load import load_demo
+    from roadpass.passport.access import Role
+    from roadpass.passport.issuing import validate_for_issue
+    from roadpass.passport.schemas import validate_sections
+    from roadpass.passport.service import PassportService
+    from roadpass.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="roadpass-passport-bench-"))
+    url = f"sqlite:///{tmp / 'bench.sqlite3'}"
+    app = bootstrap(Settings(database_url=url))
+    started = time.perf_counter()
+    load_demo(app, FleetSpec(vehicles=args.vehicles))
+    log(f"fleet of {args.vehicles} vehicles captured in {time.perf_counter() - started:.1f}s")
+
+    service = PassportService(app.uow, app.trace)
+    service.ensure_models(actor="bench")
+    started = time.perf_counter()
+    issued = service.issue_from_trace(actor="bench")
+    issue_s = time.perf_counter() - started
+    passports = len(issued.issued)
+    log(f"issued {passports} passports in {issue_s:.2f}s ({passports / issue_s:,.0f}/s); refused {len(issued.refused)}")
+
+    full = [service.get(pid) for pid in issued.issued[: min(passports, 2000)]]
+    started = time.perf_counter()
+    for passport in full:
+        assert not validate_for_issue(passport.sections)
+    validate_per_s = len(full) / (time.perf_counter() - started)
+    sample = full[:200]
+    started = time.perf_counter()
+    for passport in sample:
+        assert not [i for i in validate_sections(passport.sections) if i.path != "$.puttingIntoService"]
+    reference_per_s = len(sample) / (time.perf_counter() - started)
+    log(f"validate: {validate_per_s:,.0f}/s (issue path), {reference_per_s:,.0f}/s (reference validator)")
+
+    views = [json.loads(service.view_json(pid, Role.PUBLIC, actor="bench")) for pid in issued.issued]
+    (tmp / "views.json").write_text(json.dumps(views))
+    app.close()
+    env = {**os.environ, "BENCH_DB": url, "BENCH_VIEWS": str(tmp / "views.json"),
+           "PYTHONPATH": f"{HERE.parent / 'src'}:{HERE}"}
+
+    port = _free_port()
+    ours = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "passport_bench:make_app", "--factory", "--app-dir", str(HERE),
+         "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
+         "--loop", "auto", "--http", "auto", "--backlog", "4096"], env=env)
+    try:
+        _wait(port, ours)
+        roadpass = run_load(port, [f"/passports/{pid}" for pid in issued.issued], args, tmp, "roadpass")
+    finally:
+        _stop(ours)
+    log(f"roadpass: {roadpass}")
+
+    peer_port = _free_port()
+    peer = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--chdir", str(HERE), "--preload", "-k", "gthread", "--threads", "32",
+         "-w", str(args.workers), "-b", f"127.0.0.1:{peer_port}", "--backlog", "4096", "--log-level", "warning",
+         "passport_bench:make_basyx()"], env=env)
+    try:
+        _wait(peer_port, peer)
+        sections = [(v["passportId"], s) for v in views for s in v["sections"]]
+        peer_paths = [
+            "/api/v3.0/submodels/" + base64.urlsafe_b64encode(f"{pid}/{s}".encode()).decode().rstrip("=")
+            for pid, s in sections
+        ]
+        basyx = run_load(peer_port, peer_paths, args, tmp, "basyx")
+    finally:
+        _stop(peer)
+    log(f"basyx: {basyx}")
+    print(json.dumps({
+        "passports": passports,
+        "vehicles": args.vehicles,
+        "issue_per_s": round(passports / issue_s, 1),
+        "validate_per_s": round(validate_per_s, 1),
+        "validate_reference_per_s": round(reference_per_s, 1),
+        "concurrency": args.concurrency,
+        "workers": args.workers,
+        "get_public_p50_ms": roadpass["p50_ms"],
+        "get_public_p99_ms": roadpass["p99_ms"],
+        "get_public_requests_per_s": roadpass["requests_per_s"],
+        "get_public_requests": roadpass["requests"],
+        "get_public_errors": roadpass["errors"],
+        "peer": "basyx-python-sdk WSGIApp (AAS repository server) under gunicorn gthread, one submodel per GET",
+        "peer_get_p50_ms": basyx["p50_ms"],
+        "peer_get_p99_ms": basyx["p99_ms"],
+        "peer_requests_per_s": basyx["requests_per_s"],
+        "peer_requests": basyx["requests"],
+        "peer_errors": basyx["errors"],
+        "throughput_ratio": round(roadpass["requests_per_s"] / basyx["requests_per_s"], 2)
+        if basyx["requests_per_s"] else None,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Battery passports and producer-responsibility reports over REST (Reg. (EU) 2023/1542 Art. 77, 75).
+
+``GET /passports/{id}`` returns the view the caller's role may see (Art. 77(2)): the public view for an
+anonymous caller; ``?level=`` asks for a given level, and asking above one's role is refused with ``403``
+and written to the ledger. The role comes from :func:`caller_role`: the sign-in layer sets
+``request.state.passport_role``; without it the caller is the public.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi.responses import Response
+
+from roadpass.api.deps import ActorDep, AppDep
+from roadpass.api.responses import JsonResponse, problem
+from roadpass.bootstrap import Roadpass
+from roadpass.passport.access import Role
+from roadpass.passport.assemble import parse_level
+from roadpass.passport.epr.report import report_html, report_pdf
+from roadpass.passport.epr.service import EprService
+from roadpass.passport.importing import ImportRefused
+from roadpass.passport.service import AccessDenied, PassportNotFound, PassportService
+
+__all__ = ["caller_role", "epr_service", "passport_service", "router"]
+
+router = APIRouter(tags=["Battery passport"])
+
+
+def passport_service(app: FastAPI | Any, roadpass: Roadpass | None = None) -> PassportService:
+    """The application's one passport service (it holds the rendered-view cache)."""
+    state = app.state
+    service: PassportService | None = getattr(state, "passports", None)
+    if service is None:
+        container: Roadpass = roadpass or state.roadpass
+        service = PassportService(container.uow, container.trace)
+        state.passports = service
+    return service
+
+
+def epr_service(app: FastAPI | Any) -> EprService:
+    """The application's producer-responsibility service."""
+    service: EprService | None = getattr(app.state, "epr", None)
+    if service is None:
+        service = EprService(passport_service(app))
+        app.state.epr = service
+    return service
+
+
+async def caller_role(request: Request) -> Role:
+    """The caller's role: ``request.state.passport_role`` (set by the sign-in layer), else the public.
+
+    A coroutine on purpose: FastAPI runs plain-function dependencies in a worker thread, which costs more
+    than the whole cached public read it guards."""
+    role = getattr(request.state, "passport_role", None)
+    if isinstance(role, Role):
+        return role
+    if isinstance(role, str):
+        try:
+            return Role(role)
+        except ValueError:
+            return Role.PUBLIC
+    return Role.PUBLIC
+
+
+RoleDep = Annotated[Role, Depends(caller_role)]
+
+
+async def _actor(request: Request) -> str:
+    """Who is calling, for the ledger (as :func:`roadpass.api.deps.current_actor`, without a thread hop)."""
+    actor = getattr(request.state, "actor", None)
+    return str(actor) if actor else "anonymous"
+
+
+FastActorDep = Annotated[str, Depends(_actor)]
+LevelQuery = Annotated[str | None, Query(description="public, legitimate or authority; default: your role")]
+
+
+def _level(level: str | None) -> Role | Response | None:
+    if level is None:
+        return None
+    try:
+        return parse_level(level)
+    except ValueError as exc:
+        return problem(400, str(exc), parameter="level")
+
+
+def _denied(exc: AccessDenied) -> Response:
+    return problem(403, str(exc), passportId=exc.passport_id, role=exc.role.value, requested=exc.requested.value,
+                   ledgerSeq=exc.ledger_seq)
+
+
+@router.get("/passports", summary="Passports, newest first.")
+def list_passports(
+    request: Request, q: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Passport identifiers, battery identifiers, categories and statuses (all public, Annex XIII (1))."""
+    return JsonResponse(passport_service(request.app).list_passports(limit=limit, offset=offset, query=q))
+
+
+async def _read(passport_id: str, request: Request, role: Role, actor: str, level: str | None) -> Response:
+    requested = _level(level)
+    if isinstance(requested, Response):
+        return requested
+    try:
+        body = passport_service(request.app).view_json(passport_id, role, requested=requested, actor=actor)
+    except PassportNotFound as exc:
+        return problem(404, str(exc))
+    except AccessDenied as exc:
+        return _denied(exc)
+    return Response(body, media_type="application/json")
+
+
+async def _fast_get(request: Request) -> Response:
+    """``GET /passports/{id}`` served as a plain route: the hot path of a public read (a QR code scanned
+    at a recycling outlet) skips FastAPI's per-request dependency solving; same rules, same answers."""
+    return await _read(request.path_params["passport_id"], request, await caller_role(request),
+                       await _actor(request), request.query_params.get("level"))
+
+
+# Registered before the documented route below, which therefore only describes it in the OpenAPI document.
+router.add_route("/passports/{passport_id}", _fast_get, methods=["GET"], include_in_schema=False)
+
+
+@router.get("/passports/{passport_id}", summary="A battery passport as your role may see it.")
+async def get_passport(
+    passport_id: str, request: Request, role: RoleDep, actor: FastActorDep, level: LevelQuery = None
+) -> Response:
+    """The view of the caller's role (or of ``level``, if the role allows it); fields above it are absent.
+
+    Asking for a level above one's role is refused with 403 and the refusal is written to the ledger."""
+    return await _read(passport_id, request, role, actor, level)
+
+
+@router.get("/passports/{passport_id}/export", summary="The passport in the Battery Pass consortium format.")
+def export_passport(
+    passport_id: str, request: Request, role: RoleDep, actor: ActorDep, level: LevelQuery = None
+) -> Response:
+    """Consortium-format JSON (the union of the visible sections), as the role may see it."""
+    requested = _level(level)
+    if isinstance(requested, Response):
+        return requested
+    try:
+        body = passport_service(request.app).export(passport_id, role, requested=requested, actor=actor)
+    except PassportNotFound as exc:
+        return problem(404, str(exc))
+    except AccessDenied as exc:
+        return _denied(exc)
+    return JsonResponse(body)
+
+
+@router.get("/passports/{passport_id}/qr.{fmt}", summary="The data carrier: a QR code with the Digital Link.")
+def passport_qr(passport_id: str, fmt: str, request: Request) -> Response:
+    """``qr.svg`` or ``qr.png`` (Art. 77(3): the QR code links to the passport)."""
+    if fmt not in ("svg", "png"):
+        return problem(404, f"no QR code format {fmt!r}; use qr.svg or qr.png")
+    try:
+        data = passport_service(request.app).qr(passport_id, "svg" if fmt == "svg" else "png")
+    except PassportNotFound as exc:
+        return problem(404, str(exc))
+    return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.post("/passports/import", summary="Import a consortium-format passport or section.")
+def import_passport(
+    request: Request, role: RoleDep, actor: ActorDep, document: Annotated[Any, Body()],
+    passport: Annotated[str | None, Query(description="the passport a single section belongs to")] = None,
+) -> Response:
+    """Refused whole (422, JSON path and reason) when invalid; normalisations are reported and ledgered."""
+    if role is Role.PUBLIC:
+        return problem(403, "importing passports needs a signed-in operator")
+    try:
+        outcome = passport_service(request.app).import_document(document, actor=actor, passport_id=passport)
+    except ImportRefused as exc:
+        return problem(422, "import refused", issues=[{"section": i.section, "path": i.path, "reason": i.reason}
+                                                      for i in exc.issues])
+    return JsonResponse({"passportId": outcome.passport_id, "kind": outcome.kind, "sections": list(outcome.sections),
+                         "normalisations": [{"section": c.section, "path": c.path, "old": c.old, "new": c.new,
+                                             "rule": c.rule} for c in outcome.changes],
+                         "ledgerSeq": outcome.ledger_seq}, status_code=201)
+
+
+@router.post("/passports/issue", summary="Issue passports for battery units from the trace record.")
+def issue_passports(
+    request: Request, app: AppDep, role: RoleDep, actor: ActorDep,
+    units: Annotated[list[str] | None, Body(embed=True)] = None,
+) -> Response:
+    """Issue for the given units (EPC URN or Digital Link), or for every battery without one."""
+    if role is Role.PUBLIC:
+        return problem(403, "issuing passports needs a signed-in operator")
+    result = passport_service(request.app, app).issue_from_trace(units, actor=actor)
+    return JsonResponse({"issued": result.issued, "refused": [{"unit": u, "reason": r} for u, r in result.refused]},
+                        status_code=201)
+
+
+@router.get("/epr/reports/{producer}/{member_state}/{year}", summary="Producer responsibility report (Art. 75).")
+def epr_report(
+    producer: str, member_state: str, year: int, request: Request,
+    format: Annotated[str, Query(pattern="^(json|html|pdf)$")] = "json",
+) -> Response:
+    """Collected mass and rate, recycling efficiency and material recovery against the cited targets."""
+    report = epr_service(request.app).report(producer, member_state, year)
+    if format == "html":
+        return Response(report_html(report), media_type="text/html; charset=utf-8")
+    if format == "pdf":
+        return Response(report_pdf(report), media_type="application/pdf")
+    return JsonResponse(report.to_json())
+
+
+@router.get("/epr/registrations", summary="Producers' registrations per member state (Art. 55).")
+def registrations(request: Request, producer: str | None = None) -> Response:
+    """Every registration, optionally of one producer."""
+    regs = epr_service(request.app).registrations(producer)
+    return JsonResponse([{"producer": r.producer_key, "memberState": r.member_state,
+                          "registrationNumber": r.registration_number, "categories": list(r.categories),
+                          "models": list(r.models), "pro": r.pro} for r in regs])

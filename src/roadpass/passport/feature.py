@@ -1,0 +1,42 @@
+"""Hooks of the battery passport feature (see :mod:`roadpass.features`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter, FastAPI
+
+    from roadpass.bootstrap import Roadpass
+
+__all__ = ["api_routers", "cli", "load_demo", "mount_pages"]
+
+
+def api_routers() -> list[APIRouter]:
+    """Passports by access level, QR codes, consortium import/export, producer-responsibility reports."""
+    from roadpass.api.routes import passports
+
+    return [passports.router]
+
+
+def mount_pages(app: FastAPI) -> None:
+    """The public passport page (phone-first) and the passport list."""
+    from roadpass.web.passport_pages import mount_passport_pages
+
+    mount_passport_pages(app)
+
+
+def cli(app: typer.Typer) -> None:
+    """``passport …`` and ``epr …``."""
+    from roadpass.cli.passport import epr_app, passport_app
+
+    app.add_typer(passport_app, name="passport")
+    app.add_typer(epr_app, name="epr")
+
+
+def load_demo(roadpass: Roadpass, vehicles: int) -> None:
+    """Passports for the demo fleet's packs, state-of-health readings, collection and recycling."""
+    from roadpass.passport.demo import load_passport_demo
+
+    load_passport_demo(roadpass)
