@@ -22,6 +22,7 @@ FEATURES: tuple[str, ...] = (
     "roadpass.trace.feature",
     "roadpass.ledger.feature",
     "roadpass.passport.feature",
+    "roadpass.compliance.feature",
 )
 
 
