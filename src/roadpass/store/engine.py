@@ -46,6 +46,7 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")  # checkpoint every 64 MiB of WAL: fewer, larger copies
     cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB page cache per connection: genealogy walks stay in memory
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.execute("PRAGMA mmap_size=268435456")

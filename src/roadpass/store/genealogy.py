@@ -192,26 +192,32 @@ def where_used_indexed(
     roots = candidates[~index.held_at(candidates, instant)]
     chosen = vehicles | np.isin(nodes, roots)
     nodes, lo, hi, via = nodes[chosen], lo[chosen], hi[chosen], via[chosen]
-    spans: dict[int, list[Span]] = defaultdict(list)
-    vias: dict[int, set[int]] = defaultdict(set)
-    for node, start, end, below in zip(nodes.tolist(), lo.tolist(), hi.tolist(), via.tolist(), strict=True):
-        spans[node].append(Span(start, end))
-        vias[node].add(below)
-    info = _units(conn, {*spans, *(v for vs in vias.values() for v in vs)})
-    by_class: dict[str, str | None] = {}  # supplier per GS1 key class: every pack of a model shares it
-    hits = []
-    for node, node_spans in spans.items():
-        key, vin, market = info[node]
-        via_keys = sorted(info[v][0] for v in vias[node] if v in info)
-        names_found: set[str] = set()
-        for via_key in via_keys:
-            klass = via_key.rsplit("/", 1)[0]
-            if klass not in by_class:
-                by_class[klass] = supplier_of(via_key, suppliers)
-            if (name := by_class[klass]) is not None:
-                names_found.add(name)
-        names = tuple(sorted(names_found))
-        hits.append(WhereUsedHit(key, vin, market, tuple(normalise(node_spans)), tuple(via_keys), names))
+    order = np.lexsort((lo, nodes))
+    node_list, lo_list, hi_list, via_list = (
+        nodes[order].tolist(), lo[order].tolist(), hi[order].tolist(), via[order].tolist()
+    )
+    below_all = set(via_list)
+    names = index.suppliers_of(conn, below_all, suppliers or {}, lambda key: supplier_of(key, suppliers))
+    below_keys = {v: index.unit_key(v) or "" for v in below_all}
+    others = _units(conn, {n for n in node_list if index.vehicle(n) is None})
+    hits: list[WhereUsedHit] = []
+    i, count = 0, len(node_list)
+    while i < count:
+        node = node_list[i]
+        j = i + 1
+        while j < count and node_list[j] == node:
+            j += 1
+        facts = index.vehicle(node) or others[node]
+        spans = [Span(lo_list[k], hi_list[k]) for k in range(i, j)]
+        below = sorted(set(via_list[i:j]))
+        found = {name for v in below if (name := names.get(v)) is not None}
+        hits.append(
+            WhereUsedHit(
+                facts[0], facts[1], facts[2], tuple(spans if j == i + 1 else normalise(spans)),
+                tuple(below_keys[v] for v in below), tuple(sorted(found)),
+            )
+        )
+        i = j
     hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
     return hits
 

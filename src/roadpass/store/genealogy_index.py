@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -47,6 +48,10 @@ class _State:
     delta: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     delta_size: int = 0
     vin_mask: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    vehicles: dict[int, tuple[str, str, str | None]] = field(default_factory=dict)  # id -> key, VIN, market
+    supplier_names: dict[int, str | None] = field(default_factory=dict)
+    unit_keys: dict[int, str] = field(default_factory=dict)
+    supplier_signature: int = 0
     max_link: int = 0
     max_change: int = 0
     max_unit: int = 0
@@ -105,12 +110,13 @@ class GenealogyIndex:
         np.cumsum(offsets, out=offsets)
         order = np.argsort(ids, kind="stable")
         vin_mask = np.zeros(max_unit + 1, dtype=bool)
-        vin_sql = f"SELECT id FROM unit WHERE vin IS NOT NULL AND id <= {max_unit}"
-        vin_ids = [int(r[0]) for r in conn.exec_driver_sql(vin_sql)]
-        vin_mask[vin_ids] = True
+        vin_sql = f"SELECT id, key, vin, market FROM unit WHERE vin IS NOT NULL AND id <= {max_unit}"
+        vehicles = {int(i): (k, v, m) for i, k, v, m in conn.exec_driver_sql(vin_sql)}
+        vin_mask[list(vehicles)] = True
         self._state = _State(
             offsets=offsets, parent=parent, start=start, end=end, link_ids=ids[order], link_pos=order,
-            vin_mask=vin_mask, max_link=max_link, max_change=max_change, max_unit=max_unit, built=True,
+            vin_mask=vin_mask, vehicles=vehicles, max_link=max_link, max_change=max_change, max_unit=max_unit,
+            built=True,
         )
 
     def refresh(self, conn: Connection) -> None:
@@ -122,13 +128,12 @@ class GenealogyIndex:
             return
         max_link, max_change, max_unit = marks
         if max_change > state.max_change:
-            changed = [
-                int(r[0])
-                for r in conn.exec_driver_sql(
-                    f"SELECT DISTINCT link_id FROM link_change WHERE seq > {state.max_change} AND seq <= {max_change}"
-                )
-            ]
+            log = conn.exec_driver_sql(
+                f"SELECT link_id, unit_id FROM link_change WHERE seq > {state.max_change} AND seq <= {max_change}"
+            ).all()
+            changed = sorted({int(link) for link, _unit in log if link is not None})
             self._forget(changed)
+            self._refresh_markets(conn, {int(unit) for _link, unit in log if unit is not None})
             # Re-read what still exists of the changed links (closed links come back with their end).
             self._add_links(conn, f"id IN ({', '.join(map(str, changed))})" if changed else "1 = 0")
             state.max_change = max_change
@@ -146,9 +151,53 @@ class GenealogyIndex:
             ]
             grown[vin_ids] = True
             state.vin_mask = grown
+            self._refresh_markets(conn, set(vin_ids))
             state.max_unit = max_unit
         if state.delta_size > self.rebuild_after:
             self._build(conn, marks)
+
+    def _refresh_markets(self, conn: Connection, units: set[int]) -> None:
+        """Re-read key, VIN and market of vehicles that are new or whose market changed."""
+        state = self._state
+        wanted = sorted(u for u in units if u < len(state.vin_mask) and state.vin_mask[u])
+        for start in range(0, len(wanted), 900):
+            part = ", ".join(map(str, wanted[start : start + 900]))
+            for i, k, v, m in conn.exec_driver_sql(f"SELECT id, key, vin, market FROM unit WHERE id IN ({part})"):
+                state.vehicles[int(i)] = (k, v, m)
+
+    def suppliers_of(
+        self,
+        conn: Connection,
+        units: set[int],
+        mapping: Mapping[str, str],
+        name_of: Callable[[str], str | None],
+    ) -> dict[int, str | None]:
+        """The supplier party of each unit (by its key's GS1 company prefix), cached: a unit's key never
+        changes, so only units not seen before are read. ``mapping`` is the company-prefix table."""
+        state = self._state
+        signature = hash(tuple(sorted(mapping.items())))
+        if signature != state.supplier_signature:
+            state.supplier_names.clear()
+            state.supplier_signature = signature
+        missing = sorted(u for u in units if u not in state.supplier_names)
+        for start in range(0, len(missing), 900):
+            part = ", ".join(map(str, missing[start : start + 900]))
+            for unit, key in conn.exec_driver_sql(f"SELECT id, key FROM unit WHERE id IN ({part})"):
+                state.unit_keys[int(unit)] = key
+                state.supplier_names[int(unit)] = name_of(key)
+        if len(state.supplier_names) > 1_000_000:
+            state.supplier_names.clear()
+            state.unit_keys.clear()
+        return {u: state.supplier_names.get(u) for u in units}
+
+    def unit_key(self, unit: int) -> str | None:
+        """A unit's key if this index has read it (vehicles, units seen through :meth:`suppliers_of`)."""
+        facts = self._state.vehicles.get(unit)
+        return facts[0] if facts is not None else self._state.unit_keys.get(unit)
+
+    def vehicle(self, unit: int) -> tuple[str, str, str | None] | None:
+        """Key, VIN and market of a vehicle unit (None for other units)."""
+        return self._state.vehicles.get(unit)
 
     def _forget(self, link_ids: list[int]) -> None:
         state = self._state

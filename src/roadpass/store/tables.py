@@ -161,13 +161,15 @@ link = Table(
     Index("ix_link_child", "child_id", "valid_to", "valid_from", "parent_id", "kind"),
 )
 
-# Links closed or removed after they were written, in order: in-memory genealogy indexes replay this log
-# to stay current without re-reading the whole link table (links only ever added need no entry).
+# Links closed or removed after they were written, and units whose market changed, in order: in-memory
+# genealogy indexes replay this log to stay current without re-reading whole tables (rows only ever added
+# need no entry).
 link_change = Table(
     "link_change",
     metadata,
     Column("seq", PK, primary_key=True),
-    Column("link_id", BigInteger, nullable=False),
+    Column("link_id", BigInteger, nullable=True),
+    Column("unit_id", BigInteger, nullable=True),
 )
 
 vocabulary_element = Table(

@@ -275,6 +275,7 @@ def recompute_market(conn: Connection, units: set[int]) -> None:
             f"UPDATE unit SET market = {mark}, market_time = {mark} WHERE id = {mark}",
             (row[0] if row else None, int(row[1]) if row else None, unit_id),
         )
+        conn.exec_driver_sql(f"INSERT INTO link_change (unit_id) VALUES ({mark})", (unit_id,))
 
 
 def store_capture(

@@ -235,6 +235,7 @@ def set_market(conn: Connection, changes: Mapping[int, tuple[str, int]]) -> None
         f"AND (market_time IS NULL OR market_time <= {mark})",
         [(country, time, unit, time) for unit, (country, time) in changes.items()],
     )
+    conn.exec_driver_sql(f"INSERT INTO link_change (unit_id) VALUES ({mark})", [(u,) for u in changes])
 
 
 def group_children(steps: Iterable[tuple[int, int]]) -> dict[int, list[int]]:

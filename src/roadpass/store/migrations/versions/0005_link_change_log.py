@@ -1,4 +1,4 @@
-"""genealogy change log for in-memory indexes
+"""genealogy change log for in-memory indexes (links closed or removed, markets changed)
 
 Revision ID: 0005
 Revises: 0001
@@ -20,7 +20,8 @@ def upgrade() -> None:
     op.create_table(
         "link_change",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("link_id", sa.BigInteger(), nullable=False),
+        sa.Column("link_id", sa.BigInteger(), nullable=True),
+        sa.Column("unit_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_link_change")),
     )
 
