@@ -188,36 +188,48 @@ def where_used_indexed(
         return []
     instant = NOW if at is None else at
     vehicles = index.vehicles(nodes)
-    candidates = np.unique(nodes[~vehicles & (lo <= instant) & (hi > instant)])
-    roots = candidates[~index.held_at(candidates, instant)]
-    chosen = vehicles | np.isin(nodes, roots)
+    # A unit tops the chain at the instant when it holds the target then and no row of the walk shows it
+    # held by a parent then (the walk followed every parent link overlapping its span).
+    live = (lo <= instant) & (hi > instant)
+    candidate_rows = np.flatnonzero(~vehicles & live)
+    held = np.sort(via[live])
+    chosen = vehicles.copy()
+    if len(candidate_rows):
+        candidates = nodes[candidate_rows]
+        if len(held):
+            at_pos = np.minimum(np.searchsorted(held, candidates), len(held) - 1)
+            candidate_rows = candidate_rows[held[at_pos] != candidates]
+        chosen[candidate_rows] = True
     nodes, lo, hi, via = nodes[chosen], lo[chosen], hi[chosen], via[chosen]
     order = np.lexsort((lo, nodes))
-    node_list, lo_list, hi_list, via_list = (
-        nodes[order].tolist(), lo[order].tolist(), hi[order].tolist(), via[order].tolist()
-    )
+    nodes, lo, hi, via = nodes[order], lo[order], hi[order], via[order]
+    node_list, lo_list, hi_list, via_list = nodes.tolist(), lo.tolist(), hi.tolist(), via.tolist()
     below_all = set(via_list)
     names = index.suppliers_of(conn, below_all, suppliers or {}, lambda key: supplier_of(key, suppliers))
-    below_keys = {v: index.unit_key(v) or "" for v in below_all}
-    others = _units(conn, {n for n in node_list if index.vehicle(n) is None})
+    keys = {v: index.unit_key(v) or "" for v in below_all}
+    known = index.vehicle_facts()
+    others = _units(conn, {n for n in set(node_list) if n not in known})
+    # Most vehicles hold the target through one path: one row, one span, one unit below.
+    first = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]]).tolist()
+    bounds = [*first[1:], len(node_list)]
     hits: list[WhereUsedHit] = []
-    i, count = 0, len(node_list)
-    while i < count:
+    new_tuple = tuple.__new__
+    for i, j in zip(first, bounds, strict=True):
         node = node_list[i]
-        j = i + 1
-        while j < count and node_list[j] == node:
-            j += 1
-        facts = index.vehicle(node) or others[node]
-        spans = [Span(lo_list[k], hi_list[k]) for k in range(i, j)]
-        below = sorted(set(via_list[i:j]))
-        found = {name for v in below if (name := names.get(v)) is not None}
-        hits.append(
-            WhereUsedHit(
-                facts[0], facts[1], facts[2], tuple(spans if j == i + 1 else normalise(spans)),
-                tuple(below_keys[v] for v in below), tuple(sorted(found)),
+        key, vin, market = known.get(node) or others[node]
+        if j == i + 1:
+            below = via_list[i]
+            name = names.get(below)
+            # tuple.__new__ straight: the named tuples' generated __new__ costs more than the rest here.
+            span = new_tuple(Span, (lo_list[i], hi_list[i]))
+            hits.append(
+                new_tuple(WhereUsedHit, (key, vin, market, (span,), (keys[below],), (name,) if name else ()))
             )
-        )
-        i = j
+            continue
+        spans = normalise(Span(lo_list[k], hi_list[k]) for k in range(i, j))
+        below_set = sorted(set(via_list[i:j]))
+        found = sorted({n for v in below_set if (n := names.get(v)) is not None})
+        hits.append(WhereUsedHit(key, vin, market, tuple(spans), tuple(keys[v] for v in below_set), tuple(found)))
     hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
     return hits
 

@@ -195,6 +195,10 @@ class GenealogyIndex:
         facts = self._state.vehicles.get(unit)
         return facts[0] if facts is not None else self._state.unit_keys.get(unit)
 
+    def vehicle_facts(self) -> Mapping[int, tuple[str, str, str | None]]:
+        """Key, VIN and market of every vehicle unit, by unit id (read-only view)."""
+        return self._state.vehicles
+
     def vehicle(self, unit: int) -> tuple[str, str, str | None] | None:
         """Key, VIN and market of a vehicle unit (None for other units)."""
         return self._state.vehicles.get(unit)
@@ -263,7 +267,7 @@ class GenealogyIndex:
                 extra = _delta_edges(state.delta, nodes, lo, hi, at)
                 if extra is not None:
                     level.append(extra)
-            rows = np.unique(np.concatenate(level), axis=0) if len(level) > 1 or len(level[0]) else level[0]
+            rows = _distinct(np.concatenate(level) if len(level) > 1 else level[0])
             found.append(rows)
             nodes, lo, hi = rows[:, 0], rows[:, 1], rows[:, 2]
         if not found:
@@ -299,6 +303,21 @@ class GenealogyIndex:
                 if not held[i] and any(s <= instant < e for _p, s, e, _l in state.delta.get(node, ())):
                     held[i] = True
         return held
+
+
+# Odd 64-bit multipliers: a row's (node, start, end, via) folds into one integer, so rows are told apart
+# with a one-dimensional unique (a radix-friendly sort) instead of a lexicographic sort of 4-wide rows.
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
+
+
+def _distinct(rows: I64) -> I64:
+    """``rows`` without repeats of the same (node, start, end, via)."""
+    if len(rows) < 2:
+        return rows
+    with np.errstate(over="ignore"):
+        folded = (rows.view(np.uint64) * _MIX).sum(axis=1, dtype=np.uint64)
+    _keys, first = np.unique(folded, return_index=True)
+    return rows if len(first) == len(rows) else rows[np.sort(first)]
 
 
 def _delta_edges(

@@ -47,9 +47,10 @@ class LinkKind(IntEnum):
     MADE_FROM = 2
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
-    """A half-open interval of time ``[start, end)`` in UTC microseconds; ``end == FOREVER`` is open."""
+class Span(NamedTuple):
+    """A half-open interval of time ``[start, end)`` in UTC microseconds; ``end == FOREVER`` is open.
+
+    A named tuple (ordered by start, then end): where-used builds thousands per answer."""
 
     start: int
     end: int
@@ -221,9 +222,10 @@ class AsBuiltNode:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class WhereUsedHit:
-    """A top-level unit (usually a vehicle) that contains or contained the queried unit or lot."""
+class WhereUsedHit(NamedTuple):
+    """A top-level unit (usually a vehicle) that contains or contained the queried unit or lot.
+
+    A named tuple: a recall answer for a big lot holds thousands of them."""
 
     key: str
     vin: str | None
