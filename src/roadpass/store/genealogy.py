@@ -201,6 +201,8 @@ def where_used_indexed(
             candidate_rows = candidate_rows[held[at_pos] != candidates]
         chosen[candidate_rows] = True
     nodes, lo, hi, via = nodes[chosen], lo[chosen], hi[chosen], via[chosen]
+    if len(nodes) == 0:
+        return []
     order = np.lexsort((lo, nodes))
     nodes, lo, hi, via = nodes[order], lo[order], hi[order], via[order]
     node_list, lo_list, hi_list, via_list = nodes.tolist(), lo.tolist(), hi.tolist(), via.tolist()
