@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from access_helpers import api_headers
 from pg import PgCluster, start_cluster
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.conformance import conformance_dir
@@ -103,6 +104,16 @@ def sqlite_app(sqlite_url: str) -> Iterator[Roadpass]:
     roadpass = bootstrap(Settings(database_url=sqlite_url, environment="test"))
     yield roadpass
     roadpass.close()
+
+
+@pytest.fixture
+def auth_headers(app: Roadpass) -> Callable[..., dict[str, str]]:
+    """``auth_headers(role="manufacturer", gcp=None, ...)``: headers of a new party's API key on ``app``.
+
+    API tests call the app as some party (``TestClient(create_app(roadpass=app), headers=auth_headers())``);
+    see ``tests/access_helpers.py`` for the options (party key, GS1 company prefix, authority markets).
+    """
+    return lambda role="manufacturer", **options: api_headers(app, role, **options)
 
 
 # Hypothesis: `--hypothesis-profile thorough` for a long local search; the default keeps CI bounded.

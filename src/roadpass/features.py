@@ -6,7 +6,8 @@ define any of
 * ``api_routers() -> list[APIRouter]`` — REST endpoints;
 * ``mount_pages(app: FastAPI) -> None`` — web UI pages;
 * ``cli(app: typer.Typer) -> None`` — command groups;
-* ``load_demo(roadpass: Roadpass, vehicles: int) -> None`` — demo data, run after the fleet is captured.
+* ``load_demo(roadpass: Roadpass, vehicles: int) -> None`` — demo data, run after the fleet is captured;
+* ``before_serve(roadpass: Roadpass) -> list[str]`` — prepare for serving; lines ``roadpass serve`` prints.
 
 The API, CLI and web UI iterate over :data:`FEATURES` instead of naming features themselves.
 """
@@ -23,6 +24,7 @@ FEATURES: tuple[str, ...] = (
     "roadpass.ledger.feature",
     "roadpass.passport.feature",
     "roadpass.compliance.feature",
+    "roadpass.access.feature",
 )
 
 

@@ -52,6 +52,34 @@ class Settings(BaseSettings):
     )
     page_size_default: int = Field(default=100, description="Events per page when perPage is not given.")
     page_size_max: int = Field(default=1000, description="Largest perPage a query may ask for.")
+    auth_enabled: bool = Field(
+        default=True,
+        description="Authenticate callers and apply the access policy; switch off only to measure its cost "
+        "(benchmarks): every caller then sees and may do everything, attributed to 'anonymous'.",
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        description="How long a resolved API key or session (with its precomputed visibility) is reused "
+        "before it is looked up again; revocations in this process take effect at once.",
+    )
+    session_hours: float = Field(default=12.0, description="How long a sign-in session lasts.")
+    api_key_days: int = Field(default=365, description="Default lifetime of a new API key, in days.")
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        description="Largest request body outside capture (capture has ROADPASS_CAPTURE_MAX_BYTES); larger "
+        "is refused with 413 before it is read.",
+    )
+    rate_limit_capture_per_minute: int = Field(
+        default=600, description="Capture requests (POST /capture, POST /events) one party may make per minute."
+    )
+    rate_limit_signin_per_minute: int = Field(
+        default=10, description="Sign-in attempts per minute from one client address (password guessing)."
+    )
+    passport_legitimate_interest_roles: list[str] = Field(
+        default_factory=lambda: ["repairer", "recycler"],
+        description="Party roles that see a battery passport at the legitimate-interest level (Reg. (EU) "
+        "2023/1542 Art. 77(2)(b)); authorities see the authority level, everyone else the public one.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,8 +17,9 @@ EXAMPLES = Path(__file__).parents[2].parent / "shared/conformance/epcis/examples
 
 
 @pytest.fixture
-def client(app: Roadpass) -> Iterator[TestClient]:
-    with TestClient(create_app(roadpass=app)) as test_client:
+def client(app: Roadpass, auth_headers: Callable[..., dict[str, str]]) -> Iterator[TestClient]:
+    # A manufacturer whose GS1 company prefix is the examples' (it owns their units and captures them).
+    with TestClient(create_app(roadpass=app), headers=auth_headers(gcp="0614141")) as test_client:
         yield test_client
 
 

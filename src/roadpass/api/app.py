@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from roadpass import __version__
+from roadpass.api.access import AccessMiddleware, Denied, authorise
+from roadpass.api.responses import problem
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.features import features
 from roadpass.settings import Settings
@@ -17,6 +22,50 @@ from roadpass.settings import Settings
 __all__ = ["create_app"]
 
 STATIC = Path(__file__).parents[1] / "web" / "static"
+
+
+async def _denied(request: Request, exc: Exception) -> Response:
+    """401 / 403 / 404 for a denied request: problem JSON for the API, a page (or sign-in) for the web UI."""
+    assert isinstance(exc, Denied)
+    decision = exc.decision
+    if exc.page:
+        if decision.status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+        from roadpass.web.routes import templates
+
+        return templates.TemplateResponse(
+            request, "denied.html", {"decision": decision}, status_code=decision.status
+        )
+    if decision.status == 401:
+        response = problem(401, decision.reason)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="roadpass"'
+        return response
+    if decision.status == 404:
+        return problem(404, "not found")
+    return problem(403, decision.reason, rule=decision.rule)
+
+
+def _declare_security(app: FastAPI) -> None:
+    """Say in the OpenAPI document how callers authenticate (the middleware does it; declaring it as a
+    per-route dependency would cost every request a dependency resolution)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {"type": "http", "scheme": "bearer",
+                           "description": "An API key: `Authorization: Bearer rpk_…` (`roadpass keys create`)."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "rp_session",
+                            "description": "The web UI's session (writes also need the X-CSRF-Token header)."},
+            }
+            # Either credential, or none for the public operations (the access policy says which).
+            schema["security"] = [{"apiKey": []}, {"session": []}, {}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = None) -> FastAPI:
@@ -34,8 +83,13 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
         version=__version__,
         summary="EPCIS 2.0 repository with as-built genealogy, recalls and a tamper-evident ledger.",
         lifespan=lifespan,
+        # Every route, API and page, passes the one policy check (roadpass.access.policy) first.
+        dependencies=[Depends(authorise)],
     )
     app.state.roadpass = container
+    _declare_security(app)
+    app.add_exception_handler(Denied, _denied)
+    app.add_middleware(AccessMiddleware, roadpass=container)
     for feature in features():
         for router in getattr(feature, "api_routers", list)():
             app.include_router(router)
@@ -44,4 +98,8 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
         mount = getattr(feature, "mount_pages", None)
         if mount is not None:
             mount(app)
+    from roadpass.web.ops_pages import mount_fallback_pages
+
+    # After every feature: a page no feature provides (yet) says so instead of answering 404.
+    mount_fallback_pages(app)
     return app

@@ -80,6 +80,10 @@ def serve(
     bind_host = host or roadpass.settings.host
     bind_port = port or roadpass.settings.port
     console.print(f"roadpass is serving on [bold]http://{bind_host}:{bind_port}/[/] (API docs at /docs)")
+    for feature in features():
+        prepare = getattr(feature, "before_serve", None)
+        for line in prepare(roadpass) if prepare is not None else []:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     uvicorn.run(create_app(roadpass=roadpass), host=bind_host, port=bind_port, log_level="warning")
 
 

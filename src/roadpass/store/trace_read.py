@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, exists, or_, select
+from sqlalchemy import Connection, and_, bindparam, exists, false, or_, select
 
 from roadpass.store import tables as t
-from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken
+from roadpass.trace.identifiers import IdentifierError, canonical_id
+from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken, Visibility
 from roadpass.trace.timeutil import iso_utc
 
-__all__ = ["StoredEvent", "capture_job", "capture_jobs", "event_by_id", "query_events", "render_event"]
+__all__ = [
+    "StoredEvent", "capture_job", "capture_job_actor", "capture_jobs", "event_by_id", "event_visible", "query_events",
+    "render_event", "visibility_clause",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,35 @@ def _identifier_clause(match: IdentifierMatch) -> Any:
     )
 
 
+def _starts(column: Any, prefix: str) -> Any:
+    return and_(column >= prefix, column < prefix + "\uffff")
+
+
+def visibility_clause(vis: Visibility) -> Any:
+    """SQL condition: the event (``epcis_event``) is visible under ``vis``.
+
+    The unit part is an uncorrelated ``IN`` over ``event_epc`` keyed by unit (its primary key leads with
+    ``unit_id``), so the database collects the caller's events once per query instead of probing per row.
+    """
+    e, u, ee, j = t.epcis_event, t.unit, t.event_epc, t.capture_job
+    tests: list[Any] = []
+    if vis.actor_prefixes:
+        jobs = select(j.c.id).where(or_(*[_starts(j.c.actor, p) for p in vis.actor_prefixes]))
+        tests.append(e.c.job_id.in_(jobs))
+    for prefix in vis.location_prefixes:
+        tests += [_starts(e.c.biz_location, prefix), _starts(e.c.read_point, prefix)]
+    unit_tests: list[Any] = [_starts(u.c.key, p) for p in vis.unit_prefixes]
+    if vis.unit_keys:
+        unit_tests.append(u.c.key.in_(sorted(vis.unit_keys)))
+    if vis.markets:
+        # Only vehicles carry a market; the partial VIN index keeps this a scan of vehicles, not of parts.
+        unit_tests.append(and_(u.c.vin.is_not(None), u.c.market.in_(sorted(vis.markets))))
+    if unit_tests:
+        units = select(u.c.id).where(or_(*unit_tests))
+        tests.append(e.c.id.in_(select(ee.c.event_pk).where(ee.c.unit_id.in_(units))))
+    return or_(*tests) if tests else false()
+
+
 def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent], PageToken | None]:
     """One page of events matching ``query`` and the token for the next page (None on the last page).
 
@@ -109,6 +143,8 @@ def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent]
     if query.error_reasons:
         clauses.append(t.error_declaration.c.reason.in_(query.error_reasons))
     clauses.extend(_identifier_clause(m) for m in query.matches)
+    if query.visibility is not None:
+        clauses.append(visibility_clause(query.visibility))
     sort = e.c.id if query.order_by == "id" else e.c[query.order_by]
     if query.after is not None:
         value, row = query.after.value, query.after.row
@@ -133,11 +169,62 @@ def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent]
     return events, token
 
 
+@cache
+def _by_id() -> Any:
+    # Built once: constructing the statement and its cache key per call cost more than running it.
+    e = t.epcis_event
+    return _base_select().where(or_(e.c.event_id == bindparam("event_id"), e.c.hash_id == bindparam("event_id")))
+
+
 def event_by_id(conn: Connection, event_id: str) -> StoredEvent | None:
     """The event with this eventID (or hash ID), if stored."""
-    e = t.epcis_event
-    row = conn.execute(_base_select().where(or_(e.c.event_id == event_id, e.c.hash_id == event_id))).first()
+    row = conn.execute(_by_id(), {"event_id": event_id}).first()
     return None if row is None else _stored(row)
+
+
+_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def _event_keys(doc: dict[str, Any]) -> list[str]:
+    """The canonical keys of the identifiers an event names (its stored JSON was validated on capture)."""
+    raw: list[str] = [doc["parentID"]] if isinstance(doc.get("parentID"), str) else []
+    for name in _EPC_LISTS:
+        raw += [v for v in doc.get(name) or () if isinstance(v, str)]
+    for name in _QUANTITY_LISTS:
+        raw += [q["epcClass"] for q in doc.get(name) or () if isinstance(q, dict) and "epcClass" in q]
+    keys: list[str] = []
+    for value in raw:
+        try:
+            keys.append(canonical_id(value))
+        except IdentifierError:
+            continue
+    return keys
+
+
+def event_visible(conn: Connection, event: StoredEvent, vis: Visibility) -> bool:
+    """True when ``event`` is visible under ``vis`` (the same rule as :func:`visibility_clause`).
+
+    For one event the identifiers come from its own JSON: ``event_epc`` has no index by event, and the
+    decision is then mostly made without another statement (owned and shared keys are prefix tests).
+    """
+    keys = _event_keys(orjson.loads(event.doc))
+    if any(vis.sees_unit(key) for key in keys):
+        return True
+    e, j, u = t.epcis_event, t.capture_job, t.unit
+    row = conn.execute(
+        select(e.c.biz_location, e.c.read_point, j.c.actor)
+        .select_from(e.join(j, j.c.id == e.c.job_id))
+        .where(e.c.id == event.row_id)
+    ).one()
+    if vis.sees_location(row.biz_location) or vis.sees_location(row.read_point):
+        return True
+    if vis.actor_prefixes and str(row.actor).startswith(vis.actor_prefixes):
+        return True
+    if vis.markets and keys:
+        market = select(u.c.id).where(u.c.key.in_(keys), u.c.market.in_(sorted(vis.markets))).limit(1)
+        return conn.execute(market).first() is not None
+    return False
 
 
 def _job(row: Any) -> dict[str, Any]:
@@ -163,9 +250,19 @@ def capture_job(conn: Connection, capture_id: str) -> dict[str, Any] | None:
     return None if row is None else _job(row)
 
 
-def capture_jobs(conn: Connection, *, limit: int = 30, before: int | None = None) -> list[dict[str, Any]]:
-    """Recent capture jobs, newest first."""
+def capture_job_actor(conn: Connection, capture_id: str) -> str | None:
+    """Who made the capture job (the actor recorded with it), if the job is known."""
+    actor = conn.execute(select(t.capture_job.c.actor).where(t.capture_job.c.capture_id == capture_id)).scalar()
+    return None if actor is None else str(actor)
+
+
+def capture_jobs(
+    conn: Connection, *, limit: int = 30, before: int | None = None, actor_prefixes: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """Recent capture jobs, newest first; with ``actor_prefixes``, only jobs of those actors."""
     stmt = select(t.capture_job).order_by(t.capture_job.c.id.desc()).limit(limit)
     if before is not None:
         stmt = stmt.where(t.capture_job.c.id < before)
+    if actor_prefixes is not None:
+        stmt = stmt.where(or_(false(), *[_starts(t.capture_job.c.actor, p) for p in actor_prefixes]))
     return [_job(r) for r in conn.execute(stmt)]

@@ -20,7 +20,9 @@ from roadpass.trace.epcis.vocabulary import expand_vocabulary
 from roadpass.trace.identifiers import IdentifierError, epc_pattern_to_canonical_prefix
 from roadpass.trace.timeutil import parse_time
 
-__all__ = ["EPC_MATCH_ROLES", "EventQuery", "IdentifierMatch", "PageToken", "QueryError", "parse_event_query"]
+__all__ = [
+    "EPC_MATCH_ROLES", "EventQuery", "IdentifierMatch", "PageToken", "QueryError", "Visibility", "parse_event_query",
+]
 
 # Which identifier roles each MATCH_ parameter looks at (EPCIS 2.0 §8.2.7.1).
 EPC_MATCH_ROLES: dict[str, tuple[Role, ...]] = {
@@ -86,6 +88,31 @@ class PageToken:
             raise QueryError("nextPageToken", "not a token this repository issued") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which events a caller may see; an event is visible when any one of these holds.
+
+    Built by the access policy (:mod:`roadpass.access.policy`); ``None`` on a query means no restriction.
+    Prefixes are canonical-key prefixes (GS1 Digital Link), so each test is an index range scan.
+    """
+
+    actor_prefixes: tuple[str, ...] = ()  # captured by an actor whose name starts with one of these
+    unit_prefixes: tuple[str, ...] = ()  # names a unit whose key starts with one of these (owned GS1 keys)
+    unit_keys: frozenset[str] = frozenset()  # names one of these units (explicit shares)
+    location_prefixes: tuple[str, ...] = ()  # happened at (bizLocation / readPoint) one of these sites
+    markets: frozenset[str] = frozenset()  # names a vehicle sold or registered in one of these markets
+
+    def sees_unit(self, key: str, market: str | None = None) -> bool:
+        """True when a unit with this key (and market) is the caller's, shared with it or in its mandate."""
+        return key.startswith(self.unit_prefixes) or key in self.unit_keys or (
+            market is not None and market in self.markets
+        )
+
+    def sees_location(self, key: str | None) -> bool:
+        """True when ``key`` names one of the caller's own sites."""
+        return key is not None and key.startswith(self.location_prefixes)
+
+
 @dataclass(slots=True)
 class EventQuery:
     """A parsed SimpleEventQuery."""
@@ -109,6 +136,7 @@ class EventQuery:
     per_page: int = 100
     after: PageToken | None = None
     fingerprint: str = ""
+    visibility: Visibility | None = None  # set by the access layer, never from query parameters
 
 
 def _values(raw: str | Sequence[str]) -> list[str]:

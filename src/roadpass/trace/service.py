@@ -9,21 +9,35 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import orjson
+from sqlalchemy import Engine
 
 from roadpass.store import genealogy as gen_store
 from roadpass.store import trace_read
+from roadpass.store.genealogy_index import GenealogyIndex
 from roadpass.store.trace_capture import CaptureOutcome, problem_json, record_job, store_capture, unit_cache
 from roadpass.store.uow import UnitOfWork
 from roadpass.trace.capture import CaptureRejected, ParsedCapture, parse_capture, parse_for_storage
 from roadpass.trace.epcis.schema import SchemaProblem
 from roadpass.trace.genealogy import AsBuiltNode, WhereUsedHit
 from roadpass.trace.identifiers import IdentifierError, canonical_id
-from roadpass.trace.query import EventQuery, PageToken
+from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.vin import VinError, parse_vin
 
-__all__ = ["CaptureFailed", "TraceService", "UnitNotFound", "UnitRef"]
+__all__ = ["CaptureFailed", "Hidden", "TraceService", "UnitNotFound", "UnitRef"]
+
+
+_INDEXES: WeakKeyDictionary[Engine, GenealogyIndex] = WeakKeyDictionary()
+
+
+def genealogy_index(engine: Engine) -> GenealogyIndex:
+    """The in-memory genealogy index of a database (one per engine, built on first use)."""
+    index = _INDEXES.get(engine)
+    if index is None:
+        index = _INDEXES[engine] = GenealogyIndex()
+    return index
 
 
 class CaptureFailed(Exception):
@@ -38,6 +52,10 @@ class CaptureFailed(Exception):
 
 class UnitNotFound(LookupError):
     """No unit is known under the identifier given."""
+
+
+class Hidden(LookupError):
+    """The thing exists but the caller may not see it (the access layer answers as if it did not exist)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,23 +165,38 @@ class TraceService:
                 contexts.append(orjson.loads(row.context))
         return [trace_read.render_event(r) for r in rows], contexts, token
 
-    def event(self, event_id: str) -> tuple[dict[str, Any], Any] | None:
-        """One event by eventID (or hash ID) with its @context."""
+    def event(self, event_id: str, *, visibility: Visibility | None = None) -> tuple[dict[str, Any], Any] | None:
+        """One event by eventID (or hash ID) with its @context; :class:`Hidden` if ``visibility`` excludes it."""
         with self.uow.read() as conn:
             row = trace_read.event_by_id(conn, event_id)
+            if row is not None and visibility is not None and not trace_read.event_visible(conn, row, visibility):
+                raise Hidden(event_id)
         if row is None:
             return None
         return trace_read.render_event(row), orjson.loads(row.context)
 
-    def capture_job(self, capture_id: str) -> dict[str, Any] | None:
-        """The capture job document."""
+    def capture_job(self, capture_id: str, *, actor_prefixes: tuple[str, ...] | None = None) -> dict[str, Any] | None:
+        """The capture job document; :class:`Hidden` if it was made by an actor outside ``actor_prefixes``."""
         with self.uow.read() as conn:
-            return trace_read.capture_job(conn, capture_id)
+            job = trace_read.capture_job(conn, capture_id)
+            if job is not None and actor_prefixes is not None:
+                actor = trace_read.capture_job_actor(conn, capture_id) or ""
+                if not actor.startswith(actor_prefixes):
+                    raise Hidden(capture_id)
+            return job
 
-    def capture_jobs(self, *, limit: int = 30) -> list[dict[str, Any]]:
-        """Recent capture jobs."""
+    def capture_jobs(self, *, limit: int = 30, actor_prefixes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Recent capture jobs (with ``actor_prefixes``: only those actors' jobs)."""
         with self.uow.read() as conn:
-            return trace_read.capture_jobs(conn, limit=limit)
+            return trace_read.capture_jobs(conn, limit=limit, actor_prefixes=actor_prefixes)
+
+    def unit_market(self, unit_id: int) -> str | None:
+        """The market (ISO 3166-1 alpha-2) a unit was last sold or registered in, if any."""
+        from sqlalchemy import text
+
+        with self.uow.read() as conn:
+            market = conn.execute(text("SELECT market FROM unit WHERE id = :id"), {"id": unit_id}).scalar()
+        return None if market is None else str(market)
 
     def resolve(self, identifier: str) -> UnitRef:
         """Resolve an EPC URN, Digital Link URI, lot class URN or VIN to a stored unit."""
@@ -200,7 +233,8 @@ class TraceService:
         unit = self.resolve(identifier)
         with self.uow.read() as conn:
             suppliers = self._suppliers(conn)
-            return unit, gen_store.where_used(conn, unit.id, at, suppliers=suppliers)
+            index = genealogy_index(self.uow.engine)
+            return unit, gen_store.where_used_indexed(conn, index, unit.id, at, suppliers=suppliers)
 
     @staticmethod
     def _suppliers(conn: Any) -> dict[str, str]:

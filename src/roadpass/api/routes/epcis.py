@@ -10,11 +10,12 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from roadpass.api.deps import ActorDep, AppDep
+from roadpass.access.policy import Decision
+from roadpass.api.deps import AccessDep, ActorDep, AppDep
 from roadpass.api.responses import JSONLDResponse, JsonResponse, problem
 from roadpass.trace.capture import CaptureRejected
 from roadpass.trace.query import QueryError, parse_event_query
-from roadpass.trace.service import CaptureFailed
+from roadpass.trace.service import CaptureFailed, Hidden
 
 __all__ = ["EPCIS_HEADERS", "router"]
 
@@ -106,15 +107,27 @@ async def capture(
 
 
 @router.get("/capture", summary="Returns a list of capture jobs.")
-def capture_jobs(app: AppDep, per_page: Annotated[int, Query(alias="perPage", ge=1, le=1000)] = 30) -> Response:
-    """Recent capture jobs, newest first."""
-    return JsonResponse(app.trace.capture_jobs(limit=per_page), headers=EPCIS_HEADERS)
+def capture_jobs(
+    app: AppDep, access: AccessDep, per_page: Annotated[int, Query(alias="perPage", ge=1, le=1000)] = 30
+) -> Response:
+    """Recent capture jobs of the caller's party, newest first."""
+    jobs = app.trace.capture_jobs(limit=per_page, actor_prefixes=access.actor_prefixes)
+    return JsonResponse(jobs, headers=EPCIS_HEADERS)
+
+
+def _hidden(access: AccessDep, what: str) -> Response:
+    """Something exists that the caller may not see: ledgered, and answered as if it did not exist."""
+    access.deny(Decision(False, 404, access.decision.effect, access.decision.rule, f"{what} is not the caller's"))
+    return problem(404, f"no {what}", type_="epcisException:NoSuchResourceException")
 
 
 @router.get("/capture/{capture_id}", summary="Returns information about the capture job.")
-def capture_job(capture_id: str, app: AppDep) -> Response:
-    """The capture job document."""
-    job = app.trace.capture_job(capture_id)
+def capture_job(capture_id: str, app: AppDep, access: AccessDep) -> Response:
+    """The capture job document (only the caller's party's jobs)."""
+    try:
+        job = app.trace.capture_job(capture_id, actor_prefixes=access.actor_prefixes)
+    except Hidden:
+        return _hidden(access, f"capture job {capture_id}")
     if job is None:
         return problem(404, f"no capture job {capture_id}", type_="epcisException:NoSuchResourceException")
     return JsonResponse(job, headers=EPCIS_HEADERS)
@@ -124,6 +137,7 @@ def capture_job(capture_id: str, app: AppDep) -> Response:
 def events(
     request: Request,
     app: AppDep,
+    access: AccessDep,
     event_type: Annotated[str | None, Query(alias="eventType")] = None,
     ge_event_time: Annotated[str | None, Query(alias="GE_eventTime")] = None,
     lt_event_time: Annotated[str | None, Query(alias="LT_eventTime")] = None,
@@ -140,7 +154,7 @@ def events(
     per_page: Annotated[str | None, Query(alias="perPage")] = None,
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> Response:
-    """SimpleEventQuery over the repository with keyset paging (``Link: <…>; rel="next"``)."""
+    """SimpleEventQuery over the events the caller may see, with keyset paging (``Link: <…>; rel="next"``)."""
     params: dict[str, list[str]] = {}
     for name, value in request.query_params.multi_items():
         params.setdefault(name, []).append(value)
@@ -152,6 +166,7 @@ def events(
         return problem(
             400, str(exc), type_="epcisException:QueryParameterException", parameter=exc.parameter
         )
+    query.visibility = access.visibility
     rendered, contexts, token = app.trace.events(query)
     headers = dict(EPCIS_HEADERS)
     if token is not None:
@@ -185,9 +200,12 @@ async def capture_event(request: Request, app: AppDep, actor: ActorDep) -> Respo
 
 
 @router.get("/events/{event_id:path}", summary="Returns an individual EPCIS event.")
-def event(event_id: str, app: AppDep) -> Response:
-    """One event as an EPCISQueryDocument, with any error declaration made against it."""
-    found = app.trace.event(event_id)
+def event(event_id: str, app: AppDep, access: AccessDep) -> Response:
+    """One event as an EPCISQueryDocument, with any error declaration made against it (if the caller may see it)."""
+    try:
+        found = app.trace.event(event_id, visibility=access.visibility)
+    except Hidden:
+        return _hidden(access, f"event {event_id}")
     if found is None:
         return problem(404, f"no event {event_id}", type_="epcisException:NoSuchResourceException")
     body, context = found

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from roadpass.api.deps import AppDep
+from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse
 from roadpass.ledger import LedgerEntry, VerifyReport
 from roadpass.trace.timeutil import iso_utc
@@ -46,11 +46,24 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
 @router.get("", summary="Recent ledger entries, newest first.")
 def recent(
     app: AppDep,
+    access: AccessDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     actor: str | None = None,
     subject: str | None = None,
 ) -> Response:
-    """Recent entries, optionally for one actor or subject value."""
+    """Recent entries, optionally for one actor or subject value (a party reads its own actors' entries)."""
+    own = access.actor_prefixes
+    if own is not None:
+        from roadpass.store.access_shares import ledger_entries
+
+        if actor and not actor.startswith(own):
+            return JsonResponse([])
+        with app.uow.read() as conn:
+            found = ledger_entries(conn, limit=limit, actor_prefix=actor or (own[0] if own else "\uffff"),
+                                   subject=subject)
+        if actor:
+            found = [e for e in found if e.actor == actor]
+        return JsonResponse([entry_json(e) for e in found])
     return JsonResponse([entry_json(e) for e in app.ledger.recent(limit=limit, actor=actor, subject=subject)])
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
 
 from roadpass.api.deps import ActorDep, AppDep
@@ -198,7 +198,7 @@ def issue_passports(
 
 @router.get("/epr/reports/{producer}/{member_state}/{year}", summary="Producer responsibility report (Art. 75).")
 def epr_report(
-    producer: str, member_state: str, year: int, request: Request,
+    producer: str, member_state: str, year: Annotated[int, Path(ge=2000, le=2100)], request: Request,
     format: Annotated[str, Query(pattern="^(json|html|pdf)$")] = "json",
 ) -> Response:
     """Collected mass and rate, recycling efficiency and material recovery against the cited targets."""

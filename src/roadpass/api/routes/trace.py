@@ -11,13 +11,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from roadpass.api.deps import AppDep
+from roadpass.access.policy import Op, decide_unit
+from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
 from roadpass.trace.genealogy import AsBuiltNode, WhereUsedHit
-from roadpass.trace.service import UnitNotFound
+from roadpass.trace.query import Visibility
+from roadpass.trace.service import TraceService, UnitNotFound, UnitRef
 from roadpass.trace.timeutil import FOREVER, iso_utc, parse_time
 
-__all__ = ["as_built_json", "router", "where_used_json"]
+__all__ = ["as_built_json", "router", "visible_hits", "where_used_json"]
 
 router = APIRouter(prefix="/trace", tags=["Genealogy"])
 
@@ -77,22 +79,40 @@ def _instant(at: str | None) -> int | Response | None:
         return problem(400, str(exc), parameter="at")
 
 
+def visible_hits(
+    trace: TraceService, unit: UnitRef, hits: list[WhereUsedHit], visibility: Visibility | None
+) -> list[WhereUsedHit] | None:
+    """Where-used hits the caller may see: all of them for the owner of the unit or lot asked about (a
+    recall needs the whole blast radius), else the vehicles that are the caller's, shared with it or in
+    its mandate. None when that leaves nothing of a unit the caller may not see (answered as not found)."""
+    if visibility is None or visibility.sees_unit(unit.key, trace.unit_market(unit.id)):
+        return hits
+    kept = [h for h in hits if visibility.sees_unit(h.key, h.market)]
+    return kept or None
+
+
 @router.get("/as-built/{identifier:path}", summary="The as-built tree under a unit (VIN, EPC, DL URI).")
-def as_built(identifier: str, app: AppDep, at: AtQuery = None) -> Response:
-    """The whole tree under a unit at ``at`` (default now)."""
+def as_built(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = None) -> Response:
+    """The whole tree under a unit at ``at`` (default now), if the unit is the caller's or shared with it."""
     instant = _instant(at)
     if isinstance(instant, Response):
         return instant
     try:
-        tree = app.trace.as_built(identifier, instant)
+        unit = app.trace.resolve(identifier)
+        decision = decide_unit(access.principal, Op.TRACE_AS_BUILT, unit.key, app.trace.unit_market(unit.id))
+        if not decision.allowed:
+            access.deny(decision)
+            return problem(404, f"no unit is known as {identifier!r}")
+        tree = app.trace.as_built(unit.key, instant)
     except UnitNotFound as exc:
         return problem(404, str(exc))
     return JsonResponse({"at": at, "nodes": tree.count(), "tree": as_built_json(tree)})
 
 
 @router.get("/where-used/{identifier:path}", summary="Every vehicle that contains or contained a unit or lot.")
-def where_used(identifier: str, app: AppDep, at: AtQuery = None) -> Response:
-    """The recall blast radius of a unit or lot, rolled up by market and supplier."""
+def where_used(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = None) -> Response:
+    """The recall blast radius of a unit or lot, rolled up by market and supplier (as far as the caller may
+    see: see :func:`visible_hits`)."""
     instant = _instant(at)
     if isinstance(instant, Response):
         return instant
@@ -100,4 +120,9 @@ def where_used(identifier: str, app: AppDep, at: AtQuery = None) -> Response:
         unit, hits = app.trace.where_used(identifier, instant)
     except UnitNotFound as exc:
         return problem(404, str(exc))
-    return JsonResponse(where_used_json(unit.key, at, hits))
+    kept = visible_hits(app.trace, unit, hits, access.visibility)
+    if kept is None:
+        access.deny(access.decision.__class__(False, 404, access.decision.effect, access.decision.rule,
+                                              "neither the unit nor any vehicle carrying it is the caller's"))
+        return problem(404, f"no unit is known as {identifier!r}")
+    return JsonResponse(where_used_json(unit.key, at, kept))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import roadpass.store.access_tables
 import roadpass.store.compliance_tables
 import roadpass.store.passport_tables  # noqa: F401
 from roadpass.store.tables import metadata

@@ -1,0 +1,247 @@
+"""``roadpass parties|users|keys|shares …``: the node's local administration (the shell user is trusted).
+
+Every write is ledgered with the actor ``cli:<shell user>``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from roadpass.access import admin
+from roadpass.access.model import PartyRole, ShareKind
+from roadpass.cli.common import console, fail, open_app, print_json
+from roadpass.store import access as store
+from roadpass.store import access_shares as shares_store
+from roadpass.trace.timeutil import iso_utc
+
+__all__ = ["register"]
+
+parties_app = typer.Typer(help="Parties (organisations): list, add, authority mandates.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in: list, add, passwords, disable.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys of machine clients: create (shown once), list, revoke.", no_args_is_help=True)
+shares_app = typer.Typer(help="Shares (explicit grants between parties): list, grant, revoke.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _out(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=title)
+    for column in rows[0] if rows else ["(none)"]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row.values()])
+    console.print(table)
+
+
+def _run(as_json: bool, fn: Any) -> Any:
+    try:
+        return fn()
+    except admin.AdminError as exc:
+        fail(str(exc), as_json=as_json, field=exc.field)
+
+
+@parties_app.command("list")
+def parties_list(role: Annotated[str | None, typer.Option(help="Only this role.")] = None, as_json: JsonOpt = False
+                 ) -> None:
+    """Every party with its role, country, region and GS1 company prefix."""
+    with open_app().uow.read() as conn:
+        rows = [{"key": p.key, "name": p.name, "role": p.role, "country": p.country, "region": p.region,
+                 "gcp": p.gcp} for p in store.parties(conn, role=role)]
+    _out(rows, as_json, "Parties")
+
+
+@parties_app.command("add")
+def parties_add(
+    key: str, name: Annotated[str, typer.Option(help="Legal name.")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(r.value for r in PartyRole)}.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2.")],
+    region: Annotated[str | None, typer.Option(help="Regional node holding its data.")] = None,
+    gcp: Annotated[str | None, typer.Option(help="GS1 Company Prefix (what it owns).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or update a party."""
+    rp = open_app()
+    party = _run(as_json, lambda: admin.create_party(rp, actor=_actor(), key=key, name=name, role=role,
+                                                      country=country, region=region, gcp=gcp))
+    _out([{"key": party.key, "name": party.name, "role": party.role, "country": party.country, "gcp": party.gcp}],
+         as_json, "Party")
+
+
+@parties_app.command("mandate")
+def parties_mandate(key: str, markets: list[str], as_json: JsonOpt = False) -> None:
+    """Add markets (ISO 3166-1 alpha-2) an authority surveys: it sees vehicles sold there."""
+    rp = open_app()
+    result = _run(as_json, lambda: admin.set_mandate(rp, actor=_actor(), party_key=key, markets=markets))
+    _out([{"party": key, "markets": ", ".join(result)}], as_json, "Mandate")
+
+
+@users_app.command("list")
+def users_list(party: Annotated[str | None, typer.Option(help="Only this party's users.")] = None,
+               as_json: JsonOpt = False) -> None:
+    """Users and their parties (never passwords)."""
+    rp = open_app()
+    with rp.uow.read() as conn:
+        party_id = None
+        if party:
+            found = store.party_by_key(conn, party)
+            if found is None:
+                fail(f"no party {party!r}", as_json=as_json)
+            party_id = found.id
+        rows = [{"email": u.email, "name": u.name, "party": p.key, "role": p.role, "admin": u.party_admin,
+                 "disabled": u.disabled} for u, p in store.list_users(conn, party_id=party_id)]
+    _out(rows, as_json, "Users")
+
+
+@users_app.command("add")
+def users_add(
+    email: str, party: Annotated[str, typer.Option(help="The party the user belongs to.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="At least 10 characters (prompted when left out).")],
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    party_admin: Annotated[bool, typer.Option("--admin", help="May manage the party's users.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user; the password is stored only as an argon2id hash."""
+    rp = open_app()
+    user = _run(as_json, lambda: admin.create_user(rp, actor=_actor(), party_key=party, email=email, name=name,
+                                                    password=password, party_admin=party_admin))
+    _out([{"email": user.email, "party": party, "admin": user.party_admin}], as_json, "User")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    email: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="The new password (prompted when left out).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a user's password."""
+    rp = open_app()
+    _run(as_json, lambda: admin.set_password(rp, actor=_actor(), email=email, password=password))
+    _out([{"email": email, "password": "changed"}], as_json, "User")
+
+
+@users_app.command("disable")
+def users_disable(email: str, enable: Annotated[bool, typer.Option("--enable", help="Enable again.")] = False,
+                  as_json: JsonOpt = False) -> None:
+    """Disable a user (sessions and keys stop at once), or ``--enable`` it again."""
+    rp = open_app()
+    _run(as_json, lambda: admin.disable_user(rp, actor=_actor(), email=email, disabled=not enable))
+    _out([{"email": email, "disabled": not enable}], as_json, "User")
+
+
+@keys_app.command("create")
+def keys_create(
+    party: Annotated[str, typer.Option(help="The party the machine client acts for.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    days: Annotated[int | None, typer.Option(help="Lifetime (default ROADPASS_API_KEY_DAYS).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an API key; it is printed this once (only its SHA-256 is stored)."""
+    rp = open_app()
+    with rp.uow.read() as conn:
+        found = store.party_by_key(conn, party)
+    if found is None:
+        fail(f"no party {party!r}", as_json=as_json, field="party")
+    made, info = _run(as_json, lambda: admin.create_api_key(rp, actor=_actor(), party_id=found.id, name=name,
+                                                             days=days))
+    if as_json:
+        print_json({"key": made.token, "keyId": info.key_id, "party": party, "expiresAt": iso_utc(info.expires_at)})
+        return
+    console.print(f"API key for [bold]{party}[/] (shown once, keep it safe):\n{made.token}")
+    console.print(f"key id {info.key_id}, expires {iso_utc(info.expires_at)[:10]}; use: Authorization: Bearer <key>")
+
+
+@keys_app.command("list")
+def keys_list(party: Annotated[str | None, typer.Option(help="Only this party's keys.")] = None,
+              as_json: JsonOpt = False) -> None:
+    """Keys with their expiry and revocation (never secrets)."""
+    rp = open_app()
+    with rp.uow.read() as conn:
+        names = {p.id: p.key for p in store.parties(conn)}
+        keys = store.list_api_keys(conn)
+    rows = [{"keyId": k.key_id, "party": names.get(k.party_id), "name": k.name, "expires": iso_utc(k.expires_at),
+             "revoked": iso_utc(k.revoked_at) if k.revoked_at else None}
+            for k in keys if party is None or names.get(k.party_id) == party]
+    _out(rows, as_json, "API keys")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, as_json: JsonOpt = False) -> None:
+    """Revoke a key at once."""
+    info = admin.revoke_api_key(open_app(), actor=_actor(), key_id=key_id)
+    if info is None:
+        fail(f"no key {key_id!r}", as_json=as_json, field="key_id")
+    _out([{"keyId": key_id, "revoked": iso_utc(info.revoked_at or 0)}], as_json, "API key")
+
+
+@shares_app.command("list")
+def shares_list(party: Annotated[str | None, typer.Option(help="Shares granted or held by this party.")] = None,
+                as_json: JsonOpt = False) -> None:
+    """Shares: who lets whom see what, why and until when."""
+    with open_app().uow.read() as conn:
+        found = store.party_by_key(conn, party) if party else None
+        shares = shares_store.list_shares(conn, party_id=found.id if found else None)
+    rows = [{"id": s.id, "grantor": s.grantor, "grantee": s.grantee, "kind": s.kind.value, "target": s.target,
+             "purpose": s.purpose, "until": iso_utc(s.valid_until)[:10], "revoked": bool(s.revoked_at)}
+            for s in shares]
+    _out(rows, as_json, "Shares")
+
+
+@shares_app.command("grant")
+def shares_grant(
+    grantor: Annotated[str, typer.Option("--from", help="The owning party.")],
+    grantee: Annotated[str, typer.Option("--to", help="The party that may see it.")],
+    kind: Annotated[ShareKind, typer.Option(help="unit, lot or product.")],
+    target: Annotated[str, typer.Option(help="VIN, EPC URN, Digital Link URI, lot or GTIN.")],
+    purpose: Annotated[str, typer.Option(help="What the data may be used for.")],
+    until: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Share units, a lot or a product (only what the grantor owns)."""
+    rp = open_app()
+    with rp.uow.read() as conn:
+        owner = store.party_by_key(conn, grantor)
+    if owner is None:
+        fail(f"no party {grantor!r}", as_json=as_json, field="from")
+    from roadpass.access.ownership import owned_prefixes
+
+    key = _run(as_json, lambda: admin.share_target(rp, kind, target))
+    if not key.startswith(owned_prefixes(owner.gcp)):
+        fail(f"{grantor} does not own {key}", as_json=as_json, field="target")
+    try:
+        day = dt.date.fromisoformat(until)
+    except ValueError:
+        fail("until: expected YYYY-MM-DD", as_json=as_json, field="until")
+    valid_until = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1_000_000)
+    share = _run(as_json, lambda: admin.grant_share(rp, actor=_actor(), grantor=owner, grantee_key=grantee,
+                                                     kind=kind, target_key=key, purpose=purpose,
+                                                     valid_until=valid_until))
+    _out([{"id": share.id, "grantor": grantor, "grantee": grantee, "target": key}], as_json, "Share")
+
+
+@shares_app.command("revoke")
+def shares_revoke(share_id: int, as_json: JsonOpt = False) -> None:
+    """End a share at once."""
+    admin.revoke_share(open_app(), actor=_actor(), share_id=share_id)
+    _out([{"id": share_id, "revoked": True}], as_json, "Share")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command groups to the ``roadpass`` CLI."""
+    app.add_typer(parties_app, name="parties")
+    app.add_typer(users_app, name="users")
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(shares_app, name="shares")

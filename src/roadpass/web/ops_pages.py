@@ -1,0 +1,173 @@
+"""Pages for long operations (capture upload, demo generation, ledger verification) with progress, the
+compliance placeholder, and the role-scoped battery passport view."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import FastAPI, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from roadpass.api.deps import AccessDep, ActorDep, AppDep
+from roadpass.ledger import Mismatch, verify_chain
+from roadpass.web.jobs import Progress, jobs_of
+from roadpass.web.routes import templates
+
+__all__ = ["mount_fallback_pages", "mount_ops_pages", "verify_with_progress"]
+
+
+def verify_with_progress(rp: Any, progress: Progress) -> tuple[str, str]:
+    """Walk the ledger chain (as ``roadpass ledger verify`` does), reporting entries checked of the total."""
+    from sqlalchemy import func, select
+
+    from roadpass.store import ledger as ledger_store
+    from roadpass.store import tables as t
+
+    with rp.uow.read() as conn:
+        total = int(conn.execute(select(func.count()).select_from(t.ledger_entry)).scalar() or 0)
+        progress(0, total)
+        checked = 0
+
+        def counted() -> Any:
+            nonlocal checked
+            for entry in ledger_store.iter_entries(conn):
+                checked += 1
+                if checked % 200 == 0:
+                    progress(checked, total)
+                yield entry
+
+        report = verify_chain(counted(), lambda e: ledger_store.rows_hash(conn, e.subjects))
+        head = conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.entry_hash)).first()
+        if report.ok and head is not None and (int(head[0]) != report.entries or head[1] != report.head_hash):
+            report.ok = False
+            report.first_mismatch = Mismatch(int(head[0]), "chain head does not match the last entry")
+    if report.ok:
+        return f"Chain intact: {report.entries} entries, head {report.head_hash[:16]}…", ""
+    first = report.first_mismatch
+    where = f"entry {first.seq}: {first.reason}" if first else "unknown entry"
+    raise RuntimeError(f"chain broken at {where}")
+
+
+def _job_page(request: Request, job: Any, status: int = 202) -> Response:
+    """The job's progress: a fragment for htmx, a whole page for a plain form post."""
+    name = "_job.html" if request.headers.get("hx-request") else "job.html"
+    return templates.TemplateResponse(request, name, {"job": job}, status_code=status)
+
+
+def mount_ops_pages(app: FastAPI) -> None:
+    """Add job progress, capture upload, demo generation, ledger verification and fallback pages."""
+
+    @app.get("/ui/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
+    def job_status(job_id: str, request: Request, access: AccessDep) -> Response:
+        job = jobs_of(request.app).get(job_id, access.principal.actor)
+        fragment = bool(request.headers.get("hx-request"))
+        name = "_job.html" if fragment else "job.html"
+        if job is None:
+            return templates.TemplateResponse(request, name, {"job": None}, status_code=404)
+        # 286 tells htmx to stop polling once the job has ended (a browser without htmx gets 200).
+        status = 200 if job.state == "running" or not fragment else 286
+        return templates.TemplateResponse(request, name, {"job": job}, status_code=status)
+
+    @app.post("/ui/ledger/verify", response_class=HTMLResponse, include_in_schema=False)
+    def ledger_verify(request: Request, rp: AppDep, access: AccessDep) -> Response:
+        job = jobs_of(request.app).start(
+            owner=access.principal.actor, label="Verifying the ledger chain", unit="entries",
+            work=lambda progress: verify_with_progress(rp, progress),
+        )
+        return _job_page(request, job)
+
+    @app.get("/ui/capture", response_class=HTMLResponse, include_in_schema=False)
+    def capture_form(request: Request, rp: AppDep) -> Response:
+        limits = {"limit": rp.settings.capture_max_bytes, "max_events": rp.settings.capture_max_events}
+        return templates.TemplateResponse(request, "capture.html", limits)
+
+    @app.post("/ui/capture", response_class=HTMLResponse, include_in_schema=False)
+    async def capture_upload(
+        request: Request, rp: AppDep, access: AccessDep, actor: ActorDep, document: UploadFile,
+        behaviour: Annotated[str, Form(pattern="^(rollback|proceed)$")] = "rollback",
+    ) -> Response:
+        body = await document.read()
+        name = document.filename or "document"
+
+        def work(progress: Progress) -> tuple[str, str]:
+            from roadpass.trace.capture import CaptureRejected
+            from roadpass.trace.service import CaptureFailed
+
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                raise ValueError(f"{name} is not JSON: {exc}") from exc
+            events = (parsed.get("epcisBody") or {}).get("eventList") if isinstance(parsed, dict) else None
+            progress(0, len(events) if isinstance(events, list) else 1)
+            try:
+                outcome = rp.trace.capture(parsed, actor=actor, behaviour=behaviour)
+            except CaptureRejected as exc:
+                first = exc.problems[0] if exc.problems else None
+                raise ValueError(f"refused whole: {first.path}: {first.reason}" if first else str(exc)) from exc
+            except CaptureFailed as exc:
+                raise ValueError(str(exc)) from exc
+            progress(outcome.events, outcome.events)
+            return (f"{name}: {outcome.stored} events stored, {outcome.duplicates} already known "
+                    f"(capture {outcome.capture_id})", f"/capture/{outcome.capture_id}")
+
+        job = jobs_of(request.app).start(owner=access.principal.actor, label=f"Capturing {name}", unit="events",
+                                         work=work)
+        return _job_page(request, job)
+
+    @app.post("/ui/demo", response_class=HTMLResponse, include_in_schema=False)
+    def demo(
+        request: Request, rp: AppDep, access: AccessDep, vehicles: Annotated[int, Form(ge=1, le=20000)] = 100,
+    ) -> Response:
+        if rp.settings.environment != "development":
+            return templates.TemplateResponse(request, "_job.html", {"job": None,
+                                              "error": "demo data only in development"}, status_code=403)
+
+        def work(progress: Progress) -> tuple[str, str]:
+            from roadpass.demo.fleet import FleetSpec
+            from roadpass.demo.load import load_demo
+
+            # About eleven events per vehicle in the demo supply chain: a total to show a bar against.
+            estimate = vehicles * 11
+            result = load_demo(rp, FleetSpec(vehicles=vehicles),
+                               progress=lambda done, _t: progress(done, max(estimate, done)))
+            return f"{result.vehicles} vehicles, {result.stored} events stored", "/"
+
+        job = jobs_of(request.app).start(owner=access.principal.actor, label=f"Generating {vehicles} vehicles",
+                                         unit="events", total=vehicles * 11, work=work)
+        return _job_page(request, job)
+
+
+def mount_fallback_pages(app: FastAPI) -> None:
+    """Pages another feature may not have mounted yet: the compliance matrix, the passport views."""
+    have = {getattr(r, "path", "") for r in app.router.routes}
+    if "/ui/compliance" not in have:
+
+        @app.get("/ui/compliance", response_class=HTMLResponse, include_in_schema=False)
+        def compliance_placeholder(request: Request) -> Response:
+            return templates.TemplateResponse(request, "compliance_placeholder.html", {})
+
+    if "/ui/passports/{passport_id}" not in have:
+
+        @app.get("/ui/passports/{passport_id}", response_class=HTMLResponse, include_in_schema=False)
+        def passport_view(passport_id: str, request: Request, access: AccessDep) -> Response:
+            context: dict[str, Any] = {"passport_id": passport_id, "view": None, "error": None,
+                                       "role": str(getattr(request.state, "passport_role", "public"))}
+            status = 200
+            try:
+                from roadpass.api.routes.passports import passport_service
+                from roadpass.passport.access import Role
+                from roadpass.passport.service import AccessDenied, PassportNotFound
+            except ImportError:
+                context["error"] = "Battery passports are not part of this installation yet."
+                return templates.TemplateResponse(request, "passport_view.html", context, status_code=404)
+            try:
+                body = passport_service(request.app).view_json(passport_id, Role(context["role"]),
+                                                               actor=access.principal.actor)
+                context["view"] = orjson.loads(body)
+            except PassportNotFound as exc:
+                context["error"], status = str(exc), 404
+            except AccessDenied as exc:
+                context["error"], status = str(exc), 403
+            return templates.TemplateResponse(request, "passport_view.html", context, status_code=status)
+
