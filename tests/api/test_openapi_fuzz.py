@@ -26,10 +26,7 @@ MAX_EXAMPLES = 6  # per operation: enough to reach every branch of parameter val
 # Failures found by this test in code another feature owns, reported to its owner; listed here (with the
 # reason) so that they stay visible in the test output without failing everyone's build. Remove an entry
 # once fixed: a listed operation that passes is reported too.
-KNOWN: dict[str, str] = {
-    "GET /epr/reports/{producer}/{member_state}/{year}": "a year outside 1..9999 raises ValueError (500) in "
-    "roadpass.passport.epr: validate `year` (e.g. Path(ge=2000, le=2100))",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

@@ -222,7 +222,9 @@ def event_visible(conn: Connection, event: StoredEvent, vis: Visibility) -> bool
     if vis.actor_prefixes and str(row.actor).startswith(vis.actor_prefixes):
         return True
     if vis.markets and keys:
-        market = select(u.c.id).where(u.c.key.in_(keys), u.c.market.in_(sorted(vis.markets))).limit(1)
+        market = select(u.c.id).where(
+            u.c.key.in_(keys), u.c.vin.is_not(None), u.c.market.in_(sorted(vis.markets))
+        ).limit(1)
         return conn.execute(market).first() is not None
     return False
 

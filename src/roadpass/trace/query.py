@@ -102,6 +102,8 @@ class Visibility:
     location_prefixes: tuple[str, ...] = ()  # happened at (bizLocation / readPoint) one of these sites
     markets: frozenset[str] = frozenset()  # names a vehicle sold or registered in one of these markets
 
+    # ``market`` below is a vehicle's market (None for any other unit), as the SQL filter tests it.
+
     def sees_unit(self, key: str, market: str | None = None) -> bool:
         """True when a unit with this key (and market) is the caller's, shared with it or in its mandate."""
         return key.startswith(self.unit_prefixes) or key in self.unit_keys or (

@@ -191,11 +191,14 @@ class TraceService:
             return trace_read.capture_jobs(conn, limit=limit, actor_prefixes=actor_prefixes)
 
     def unit_market(self, unit_id: int) -> str | None:
-        """The market (ISO 3166-1 alpha-2) a unit was last sold or registered in, if any."""
+        """The market (ISO 3166-1 alpha-2) a vehicle was last sold or registered in (None for other units:
+        an authority's mandate covers the vehicles on its market, see roadpass.access.policy)."""
         from sqlalchemy import text
 
         with self.uow.read() as conn:
-            market = conn.execute(text("SELECT market FROM unit WHERE id = :id"), {"id": unit_id}).scalar()
+            market = conn.execute(
+                text("SELECT market FROM unit WHERE id = :id AND vin IS NOT NULL"), {"id": unit_id}
+            ).scalar()
         return None if market is None else str(market)
 
     def resolve(self, identifier: str) -> UnitRef:

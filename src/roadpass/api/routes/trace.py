@@ -87,7 +87,7 @@ def visible_hits(
     its mandate. None when that leaves nothing of a unit the caller may not see (answered as not found)."""
     if visibility is None or visibility.sees_unit(unit.key, trace.unit_market(unit.id)):
         return hits
-    kept = [h for h in hits if visibility.sees_unit(h.key, h.market)]
+    kept = [h for h in hits if visibility.sees_unit(h.key, h.market if h.vin else None)]
     return kept or None
 
 
