@@ -22,6 +22,7 @@ import base64
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -43,17 +44,12 @@ def log(message: str) -> None:
 
 
 def make_app() -> Any:
-    """The roadpass passport API for uvicorn (``--factory``): the passport router on the bench database."""
-    from fastapi import FastAPI
-
-    from roadpass.api.routes import passports
-    from roadpass.bootstrap import bootstrap
+    """roadpass's whole API and web UI for uvicorn (``--factory``) on the bench database: the same
+    application ``roadpass serve`` runs, access layer included; the load reads as the public does."""
+    from roadpass.api.app import create_app
     from roadpass.settings import Settings
 
-    app = FastAPI()
-    app.state.roadpass = bootstrap(Settings(database_url=os.environ["BENCH_DB"]), migrate=False)
-    app.include_router(passports.router)
-    return app
+    return create_app(Settings(database_url=os.environ["BENCH_DB"]))
 
 
 def _element(name: str, value: Any) -> Any:
@@ -186,13 +182,17 @@ async def _sequential(port: int, paths: list[str], budget: list[int], start: int
         writer.close()
 
 
-async def _load(port: int, paths: list[str], concurrency: int, requests: int, seconds: float) -> dict[str, Any]:
-    budget, latencies, errors = [requests], [], [0]
-    deadline = time.perf_counter() + seconds
-    # warm-up, not measured: every path once over 8 connections, so both servers are measured in their
-    # steady state (roadpass: views rendered and cached; the peer: nothing to warm, its store is in memory)
+async def _warm(port: int, paths: list[str]) -> None:
+    """Warm-up, not measured: every path once over 8 connections, so both servers are measured in their
+    steady state (roadpass: views rendered and cached; the peer: nothing to warm, its store is in memory)."""
     warm = [min(len(paths) * max(1, WORKERS), WARM_MAX)]
     await asyncio.gather(*(_sequential(port, paths, warm, i) for i in range(8)))
+
+
+async def _load(port: int, paths: list[str], concurrency: int, requests: int, seconds: float) -> dict[str, Any]:
+    budget, latencies, errors = [requests], [], [0]
+    await _warm(port, paths)
+    deadline = time.perf_counter() + seconds
     started = time.perf_counter()
     await asyncio.gather(*(_worker(port, paths, budget, deadline, latencies, errors) for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
@@ -217,10 +217,67 @@ def load_main(args: argparse.Namespace) -> None:
     paths = json.loads(Path(args.paths).read_text())
     global WORKERS
     WORKERS = args.workers
+    if args.warm_only:
+        asyncio.run(_warm(args.port, paths))
+        print(json.dumps({"warmed": len(paths)}))
+        return
     print(json.dumps(asyncio.run(_load(args.port, paths, args.concurrency, args.requests, args.seconds))))
 
 
+# wrk's Lua hooks: a random path of the list per request; the figures as one JSON line at the end.
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+math.randomseed(7)
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {["Accept"] = "application/json"})
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %d, "errors": %d, "p50_ms": %.2f, "p99_ms": %.2f, "seconds": %.3f}\\n',
+    summary.requests, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
+end
+"""
+
+
+def run_wrk(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, name: str) -> dict[str, Any]:
+    """Load with wrk (one thread, ``--concurrency`` keep-alive connections, ``--seconds`` long) after a
+    warm-up run: the load generator then costs the machine least, leaving the servers the most."""
+    (tmp / f"{name}-paths.txt").write_text("\n".join(paths) + "\n")
+    (tmp / "paths.lua").write_text(WRK_SCRIPT)
+
+    def wrk(seconds: float) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["wrk", "-t1", f"-c{args.concurrency}", f"-d{max(1, int(seconds))}s", "--timeout", "10s",
+             "-s", str(tmp / "paths.lua"), f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=seconds + 120,
+            env={**os.environ, "WRK_PATHS": str(tmp / f"{name}-paths.txt")},
+        )
+
+    # Warm-up, not measured: the same load in rounds until the throughput of two rounds in a row agrees
+    # within 10 %, so both servers are measured in their steady state (roadpass renders a view on its
+    # first read in each worker process and serves it from memory after; the peer has nothing to warm).
+    previous = 0.0
+    for _ in range(8):
+        warm = wrk(args.warm_seconds)
+        rate = json.loads(warm.stdout.strip().splitlines()[-1])["requests"] / args.warm_seconds
+        if previous and abs(rate - previous) <= 0.1 * previous:
+            break
+        previous = rate
+    out = wrk(args.seconds)
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed against {name}: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["requests_per_s"] = round(result["requests"] / result["seconds"], 1)
+    return result
+
+
 def run_load(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, name: str) -> dict[str, Any]:
+    """Load one server from a second process: wrk when the machine has it (Debian package ``wrk``),
+    else this script's own asyncio client (``--client python`` asks for it)."""
+    if args.client == "wrk":
+        return run_wrk(port, paths, args, tmp, name)
     path_file = tmp / f"{name}-paths.json"
     path_file.write_text(json.dumps(paths))
     out = subprocess.run(
@@ -242,20 +299,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vehicles", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--requests", type=int, default=40_000, help="request budget per server")
-    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per server")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes per server")
+    parser.add_argument("--requests", type=int, default=200_000, help="request budget per server")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time limit per server")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes per server (one per core)")
+    parser.add_argument("--warm-seconds", type=float, default=5.0, help="length of each unmeasured warm-up round")
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
+                        help="load generator: wrk (when installed) or the asyncio client in this script")
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--warm-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--paths", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
         load_main(args)
         return
+    if args.client == "auto":
+        args.client = "wrk" if shutil.which("wrk") else "python"
     sys.path.insert(0, str(HERE.parent / "src"))
     from roadpass.bootstrap import bootstrap
     from roadpass.demo.fleet import FleetSpec
-    from roadpass.demo.load import load_demo
+    from roadpass.demo.load import load_fleet
     from roadpass.passport.access import Role
     from roadpass.passport.issuing import validate_for_issue
     from roadpass.passport.schemas import validate_sections
@@ -266,7 +329,7 @@ def main() -> None:
     url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     app = bootstrap(Settings(database_url=url))
     started = time.perf_counter()
-    load_demo(app, FleetSpec(vehicles=args.vehicles))
+    load_fleet(app, FleetSpec(vehicles=args.vehicles))
     log(f"fleet of {args.vehicles} vehicles captured in {time.perf_counter() - started:.1f}s")
 
     service = PassportService(app.uow, app.trace)
@@ -330,6 +393,7 @@ def main() -> None:
         "validate_per_s": round(validate_per_s, 1),
         "validate_reference_per_s": round(reference_per_s, 1),
         "concurrency": args.concurrency,
+        "load_client": args.client,
         "workers": args.workers,
         "get_public_p50_ms": roadpass["p50_ms"],
         "get_public_p99_ms": roadpass["p99_ms"],

@@ -4,6 +4,8 @@ Built-in features plug in the way an extension would (the datasette pattern): a 
 define any of
 
 * ``api_routers() -> list[APIRouter]`` — REST endpoints;
+* ``api_front_doors(roadpass, app) -> list[FrontDoor]`` — answers for the hottest anonymous reads, tried
+  before the framework's layers (a door answers and returns True, or returns False and lets it pass);
 * ``mount_pages(app: FastAPI) -> None`` — web UI pages;
 * ``cli(app: typer.Typer) -> None`` — command groups;
 * ``load_demo(roadpass: Roadpass, vehicles: int) -> None`` — demo data, run after the fleet is captured;
@@ -15,9 +17,14 @@ The API, CLI and web UI iterate over :data:`FEATURES` instead of naming features
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable, MutableMapping
 from types import ModuleType
+from typing import Any
 
-__all__ = ["FEATURES", "features"]
+__all__ = ["FEATURES", "FrontDoor", "features"]
+
+#: ``await door(scope, send)``: True when the door answered the HTTP request itself.
+FrontDoor = Callable[[MutableMapping[str, Any], Callable[[MutableMapping[str, Any]], Awaitable[None]]], Awaitable[bool]]
 
 FEATURES: tuple[str, ...] = (
     "roadpass.trace.feature",

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `roadpass serve` binds to.")
     port: int = Field(default=8000, description="Port `roadpass serve` listens on.")
+    workers: int = Field(
+        default=1, ge=1, le=64,
+        description="Server processes `roadpass serve` starts (one per core serves the most requests).",
+    )
     secret_key: str = Field(
         default="roadpass-development-only-secret",
         description="Key that signs session cookies and CSRF tokens; must be set outside development.",

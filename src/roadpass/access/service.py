@@ -75,6 +75,7 @@ class AccessService:
         self._sessions: dict[str, tuple[float, float, Principal | None]] = {}
         self._refreshing: set[str] = set()
         self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roadpass-auth-refresh")
+        self._passport_roles: dict[str, str] = {}  # party role -> passport audience (settings are fixed)
 
     # --- principals -------------------------------------------------------------------------------
 
@@ -203,7 +204,11 @@ class AccessService:
 
     def passport_role(self, principal: Principal) -> str:
         """The caller's battery-passport audience (``request.state.passport_role``)."""
-        return passport_role(principal, self.settings.passport_legitimate_interest_roles)
+        role = self._passport_roles.get(principal.role)
+        if role is None:
+            role = passport_role(principal, self.settings.passport_legitimate_interest_roles)
+            self._passport_roles[principal.role] = role
+        return role
 
     # --- sign-in ------------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,12 +12,13 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from roadpass import __version__
 from roadpass.api.access import AccessMiddleware, Denied, authorise
 from roadpass.api.responses import problem
 from roadpass.bootstrap import Roadpass, bootstrap
-from roadpass.features import features
+from roadpass.features import FrontDoor, features
 from roadpass.settings import Settings
 
 __all__ = ["create_app"]
@@ -68,17 +70,42 @@ def _declare_security(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+class RoadpassAPI(FastAPI):
+    """The FastAPI application with front doors: the features' answers for their hottest anonymous reads,
+    tried before the framework's layers (see :data:`roadpass.features.FrontDoor`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.front_doors: list[FrontDoor] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for door in self.front_doors:
+                if await door(scope, send):
+                    return
+        await super().__call__(scope, receive, send)
+
+
+def create_app_from_environment() -> FastAPI:
+    """The application as a factory for a multi-process server: each process reads ``ROADPASS_*``."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = None) -> FastAPI:
     """Build the API (and web UI) around a wired :class:`Roadpass`; nothing connects until it is built."""
     container = roadpass or bootstrap(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # What is loaded by now lives as long as the server: keep it out of the garbage collector's full
+        # passes, which would otherwise walk it again and again and show up as tail latency.
+        gc.collect()
+        gc.freeze()
         yield
         if roadpass is None:
             container.close()
 
-    app = FastAPI(
+    app = RoadpassAPI(
         title="roadpass",
         version=__version__,
         summary="EPCIS 2.0 repository with as-built genealogy, recalls and a tamper-evident ledger.",
@@ -90,6 +117,10 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
     _declare_security(app)
     app.add_exception_handler(Denied, _denied)
     app.add_middleware(AccessMiddleware, roadpass=container)
+    for feature in features():
+        doors = getattr(feature, "api_front_doors", None)
+        if doors is not None:
+            app.front_doors.extend(doors(container, app))
     for feature in features():
         for router in getattr(feature, "api_routers", list)():
             app.include_router(router)

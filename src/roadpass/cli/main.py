@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -70,6 +71,9 @@ def demo(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default ROADPASS_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default ROADPASS_PORT or 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Server processes (default ROADPASS_WORKERS or 1).")
+    ] = None,
 ) -> None:
     """Serve the web UI and the API on localhost."""
     import uvicorn
@@ -84,7 +88,16 @@ def serve(
         prepare = getattr(feature, "before_serve", None)
         for line in prepare(roadpass) if prepare is not None else []:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
-    uvicorn.run(create_app(roadpass=roadpass), host=bind_host, port=bind_port, log_level="warning")
+    processes = workers or roadpass.settings.workers
+    if processes == 1:
+        uvicorn.run(create_app(roadpass=roadpass), host=bind_host, port=bind_port, log_level="warning")
+        return
+    # Several processes each build their own application from the environment: pass on what the
+    # command line chose, then let uvicorn supervise them.
+    os.environ["ROADPASS_DATABASE_URL"] = roadpass.settings.database_url
+    roadpass.close()
+    uvicorn.run("roadpass.api.app:create_app_from_environment", factory=True, workers=processes,
+                host=bind_host, port=bind_port, log_level="warning")
 
 
 def main() -> None:

@@ -9,8 +9,9 @@ if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
 
     from roadpass.bootstrap import Roadpass
+    from roadpass.features import FrontDoor
 
-__all__ = ["api_routers", "cli", "load_demo", "mount_pages"]
+__all__ = ["api_front_doors", "api_routers", "cli", "load_demo", "mount_pages"]
 
 
 def api_routers() -> list[APIRouter]:
@@ -18,6 +19,13 @@ def api_routers() -> list[APIRouter]:
     from roadpass.api.routes import passports
 
     return [passports.router]
+
+
+def api_front_doors(roadpass: Roadpass, app: FastAPI) -> list[FrontDoor]:
+    """Anonymous passport reads straight from the rendered-view cache (the QR-scan hot path)."""
+    from roadpass.api.routes.passports import PublicPassportReads
+
+    return [PublicPassportReads(roadpass, app)]
 
 
 def mount_pages(app: FastAPI) -> None:

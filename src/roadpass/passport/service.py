@@ -98,6 +98,12 @@ class PassportService:
         self._models: dict[str, repo.ModelRow] = {}
         self._memo: dict[tuple[str, Role], tuple[int, bytes]] = {}
         self._probe = threading.local()
+        url = uow.engine.url
+        # Only a file database has a data_version other connections' commits move.
+        self._sqlite_file = (
+            url.database if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
+            else None
+        )
 
     # ------------------------------------------------------------------------------------ issuing
 
@@ -220,14 +226,22 @@ class PassportService:
     def _data_version(self) -> int | None:
         """SQLite's ``PRAGMA data_version`` on this thread's probe connection: it changes whenever another
         connection commits, so an unchanged value proves no passport changed (``None`` on PostgreSQL)."""
-        url = self.uow.engine.url
-        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        if self._sqlite_file is None:
             return None
         probe: sqlite3.Connection | None = getattr(self._probe, "conn", None)
         if probe is None:
-            probe = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True, check_same_thread=False)
+            probe = sqlite3.connect(f"file:{self._sqlite_file}?mode=ro", uri=True, check_same_thread=False)
             self._probe.conn = probe
         return int(probe.execute("PRAGMA data_version").fetchone()[0])
+
+    def cached_view_json(self, passport_id: str, role: Role) -> bytes | None:
+        """The role's own view as JSON bytes if it is cached and provably current, else ``None``
+        (without touching the store beyond SQLite's ``data_version``)."""
+        version = self._data_version()
+        if version is None:
+            return None
+        memo = self._memo.get((passport_id, role))
+        return memo[1] if memo is not None and memo[0] == version else None
 
     def view_json(self, passport_id: str, role: Role, *, requested: Role | None = None, actor: str) -> bytes:
         """The view as JSON bytes, cached per passport head and role (the public API's hot path).

@@ -12,7 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import Response
+from starlette.types import Scope, Send
 
+from roadpass.access.model import ANONYMOUS
+from roadpass.access.policy import Op, allows
+from roadpass.access.service import OPEN, access_service
 from roadpass.api.deps import ActorDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
 from roadpass.bootstrap import Roadpass
@@ -23,7 +27,7 @@ from roadpass.passport.epr.service import EprService
 from roadpass.passport.importing import ImportRefused
 from roadpass.passport.service import AccessDenied, PassportNotFound, PassportService
 
-__all__ = ["caller_role", "epr_service", "passport_service", "router"]
+__all__ = ["PublicPassportReads", "caller_role", "epr_service", "passport_service", "router"]
 
 router = APIRouter(tags=["Battery passport"])
 
@@ -111,17 +115,6 @@ async def _read(passport_id: str, request: Request, role: Role, actor: str, leve
     except AccessDenied as exc:
         return _denied(exc)
     return Response(body, media_type="application/json")
-
-
-async def _fast_get(request: Request) -> Response:
-    """``GET /passports/{id}`` served as a plain route: the hot path of a public read (a QR code scanned
-    at a recycling outlet) skips FastAPI's per-request dependency solving; same rules, same answers."""
-    return await _read(request.path_params["passport_id"], request, await caller_role(request),
-                       await _actor(request), request.query_params.get("level"))
-
-
-# Registered before the documented route below, which therefore only describes it in the OpenAPI document.
-router.add_route("/passports/{passport_id}", _fast_get, methods=["GET"], include_in_schema=False)
 
 
 @router.get("/passports/{passport_id}", summary="A battery passport as your role may see it.")
@@ -217,3 +210,57 @@ def registrations(request: Request, producer: str | None = None) -> Response:
     return JsonResponse([{"producer": r.producer_key, "memberState": r.member_state,
                           "registrationNumber": r.registration_number, "categories": list(r.categories),
                           "models": list(r.models), "pro": r.pro} for r in regs])
+
+
+_PREFIX = "/passports/"
+_JSON_HEAD = b"application/json"
+_CREDENTIALS = (b"authorization", b"cookie")
+
+
+class PublicPassportReads:
+    """``GET /passports/{id}`` by an anonymous caller, answered from the rendered-view cache at the door.
+
+    The hot path of a passport is a QR code scanned in a shop or at a recycling outlet: the same few
+    kilobytes for everybody, read by somebody who is not signed in. A request that carries no credentials
+    is the anonymous principal whatever else it says, so this door can decide it before the framework's
+    layers run: the same rule table (:func:`roadpass.access.policy.allows`), the same audience
+    (:meth:`AccessService.passport_role`), the same cached bytes the route would send. Anything else — a
+    credential, a query string, a refusal, an unknown passport, a view not rendered yet or changed since —
+    goes through the documented route, which gives the same answers the slow way.
+    """
+
+    def __init__(self, roadpass: Roadpass, app: FastAPI) -> None:
+        self.roadpass = roadpass
+        self.app = app
+
+    async def __call__(self, scope: Scope, send: Send) -> bool:
+        """Answer the request and return True, or return False and leave it to the application."""
+        if scope["method"] != "GET" or scope.get("query_string"):
+            return False
+        path: str = scope["path"]
+        if not path.startswith(_PREFIX):
+            return False
+        passport_id = path[len(_PREFIX):]
+        if not passport_id or "/" in passport_id:
+            return False
+        for name, _ in scope["headers"]:
+            if name in _CREDENTIALS:
+                return False
+        body = self._cached(passport_id)
+        if body is None:
+            return False
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", _JSON_HEAD), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+        return True
+
+    def _cached(self, passport_id: str) -> bytes | None:
+        access = access_service(self.roadpass)
+        principal = OPEN if not self.roadpass.settings.auth_enabled else ANONYMOUS
+        if not allows(principal, Op.PASSPORT_READ):
+            return None
+        try:
+            audience = Role(access.passport_role(principal))
+        except ValueError:
+            return None
+        return passport_service(self.app, self.roadpass).cached_view_json(passport_id, audience)
