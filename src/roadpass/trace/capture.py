@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import repeat
+from typing import Any, cast
 
 import orjson
 
@@ -18,7 +19,7 @@ from roadpass.trace.epcis.event_hash import event_hash_id
 from roadpass.trace.epcis.model import EVENT_TYPES, CapturedEvent, Role
 from roadpass.trace.epcis.schema import SchemaProblem, document_problems
 from roadpass.trace.epcis.vocabulary import expand_vocabulary
-from roadpass.trace.identifiers import IdentifierError, canonical_id
+from roadpass.trace.identifiers import IdentifierError, canonical_id, canonical_memo
 from roadpass.trace.timeutil import parse_time
 from roadpass.trace.vin import vin_from_identifier
 
@@ -49,6 +50,7 @@ _QUANTITY_FIELDS: tuple[tuple[str, int], ...] = (
 _PARENT = int(Role.PARENT)
 _CLASS_ROLES = frozenset(role for _name, role in _QUANTITY_FIELDS)
 _GS1_PREFIX = "https://id.gs1.org/"
+_GS1_PREFIX_LEN = len(_GS1_PREFIX)
 _COUNTRY_ATTRIBUTES = ("urn:epcglobal:cbv:mda#countryCode", "cbvmda:countryCode", "countryCode")
 _NAME_ATTRIBUTES = ("urn:epcglobal:cbv:mda#name", "cbvmda:name", "name")
 
@@ -59,6 +61,12 @@ class UnitKind:
     INSTANCE = 1
     CLASS = 2
     OTHER = 3
+
+
+# ``ParsedCapture.units`` entries of every key without a VIN, shared rather than built per key.
+_CLASS_UNIT: tuple[int, str | None] = (UnitKind.CLASS, None)
+_INSTANCE_UNIT: tuple[int, str | None] = (UnitKind.INSTANCE, None)
+_OTHER_UNIT: tuple[int, str | None] = (UnitKind.OTHER, None)
 
 
 def unit_kind(key: str, role: int) -> int:
@@ -143,15 +151,33 @@ def _raise_at(path: str, name: str, values: list[str], suffix: str) -> None:
             raise ValueError(f"{path}.{name}[{position}]{suffix}: {exc}") from exc
 
 
+def _canonical_ids(values: list[str]) -> list[str]:
+    """``canonical_id`` of each value. The event hash has just canonicalised these same strings, so the
+    memo holds them: they are looked up in C (map), and computed only when one is missing."""
+    keys = list(map(canonical_memo().get, values))
+    if all(keys):
+        return cast(list[str], keys)
+    return [canonical_id(value) for value in values]
+
+
+def _path(index: int) -> str:
+    return f"$.epcisBody.eventList[{index}]"
+
+
 def _parse_event(index: int, raw: dict[str, Any], context: Any) -> CapturedEvent:
-    path = f"$.epcisBody.eventList[{index}]"
     hash_id = event_hash_id(raw, context)
     event_type = str(raw.get("type"))
+    time_text = str(raw.get("eventTime"))
+    try:
+        event_time = parse_time(time_text)
+    except ValueError:
+        # Hot path: the JSON path of the field is only formatted once the time has failed to parse.
+        event_time = parse_time(time_text, f"{_path(index)}.eventTime")
     event = CapturedEvent(
         index=index,
         raw=raw,
         event_type=event_type,
-        event_time=parse_time(str(raw.get("eventTime")), f"{path}.eventTime"),
+        event_time=event_time,
         hash_id=hash_id,
         event_id=str(raw.get("eventID") or hash_id),
         action=raw.get("action"),
@@ -173,23 +199,23 @@ def _parse_event(index: int, raw: dict[str, Any], context: Any) -> CapturedEvent
             event.parent = canonical_id(str(parent))
             identifiers.append((event.parent, _PARENT))
     except IdentifierError as exc:
-        raise ValueError(f"{path}.{where}: {exc}") from exc
+        raise ValueError(f"{_path(index)}.{where}: {exc}") from exc
     # Hot loop (every identifier of every event): no per-item bookkeeping; the path of a bad value is
     # only worked out once something has failed.
     for name, role in _LIST_FIELDS:
         values = raw.get(name)
         if values:
             try:
-                identifiers.extend([(canonical_id(value), role) for value in values])
+                identifiers.extend(zip(_canonical_ids(values), repeat(role)))
             except IdentifierError:
-                _raise_at(path, name, values, "")
+                _raise_at(_path(index), name, values, "")
     for name, role in _QUANTITY_FIELDS:
         elements = raw.get(name)
         if elements:
             try:
                 identifiers.extend([(canonical_id(element["epcClass"]), role) for element in elements])
             except IdentifierError:
-                _raise_at(path, name, [e["epcClass"] for e in elements], ".epcClass")
+                _raise_at(_path(index), name, [e["epcClass"] for e in elements], ".epcClass")
     declaration = raw.get("errorDeclaration")
     if isinstance(declaration, dict):
         event.error_declaration = declaration
@@ -225,12 +251,22 @@ def parse_capture(body: Any, *, max_events: int | None = None) -> ParsedCapture:
         parsed.events.append(event)
         for key, role in event.identifiers:
             if key not in units:
-                kind = unit_kind(key, role)
-                units[key] = (kind, vin_for(key) if kind == UnitKind.INSTANCE else None)
+                # unit_kind() and vin_for() inlined (once per identifier and document): only a GIAI can
+                # carry a VIN; every other key takes one of the shared entries. Prefixes are compared as
+                # slices: str.startswith costs more to call than to compare here (CPython 3.11).
+                if role in _CLASS_ROLES:
+                    units[key] = _CLASS_UNIT
+                elif key[:_GS1_PREFIX_LEN] != _GS1_PREFIX:
+                    units[key] = _OTHER_UNIT
+                elif key[:_GIAI_PREFIX_LEN] == _GIAI_PREFIX:
+                    units[key] = (UnitKind.INSTANCE, vin_for(key))
+                else:
+                    units[key] = _INSTANCE_UNIT
     return parsed
 
 
 _GIAI_PREFIX = "https://id.gs1.org/8004/"
+_GIAI_PREFIX_LEN = len(_GIAI_PREFIX)
 
 
 def parse_for_storage(body: bytes, max_events: int | None = None) -> ParsedCapture | CaptureRejected:

@@ -20,6 +20,7 @@ Everything on the capture hot path is precompiled or memoised; there is no I/O a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
@@ -29,6 +30,7 @@ __all__ = [
     "GS1Key",
     "IdentifierError",
     "canonical_id",
+    "canonical_memo",
     "epc_pattern_to_canonical_prefix",
     "gs1_check_digit",
     "hash_canonical_id",
@@ -62,7 +64,6 @@ Level = Literal["instance", "class"]
 # Fast paths for the EPC URNs that dominate capture (GS1 TDS 2.0 §6.3, §6.4): well-formed components that
 # need no escaping in either form. Anything else goes through the full parser below.
 _SAFE = r"[0-9A-Za-z'\-.;=_]"
-_SAFE_SET: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'-.;=_")
 _FAST: Final[dict[str, re.Pattern[str]]] = {
     "sscc": re.compile(r"(\d{6,12})\.(\d{5,11})"),
     "sgln": re.compile(rf"(\d{{6,12}})\.(\d{{0,6}})\.({_SAFE}{{1,20}})"),
@@ -71,6 +72,7 @@ _FAST: Final[dict[str, re.Pattern[str]]] = {
     "gdti": re.compile(rf"(\d{{6,12}})\.(\d{{0,6}})\.({_SAFE}{{0,17}})"),
     "pgln": re.compile(r"(\d{6,12})\.(\d{0,6})"),
 }
+_FAST_SGTIN: Final = re.compile(rf"urn:epc:id:sgtin:(\d{{6,12}})\.(\d{{1,7}})\.({_SAFE}{{1,20}})")
 _FAST_LGTIN: Final = re.compile(rf"urn:epc:class:lgtin:(\d{{6,12}})\.(\d{{1,7}})\.({_SAFE}{{1,20}})")
 
 
@@ -143,29 +145,29 @@ def _with_check_digit(body: str) -> str:
     return body + gs1_check_digit(body)
 
 
-@lru_cache(maxsize=1 << 14)
-def _sgtin_prefix(cp: str, item: str) -> str:
-    body = item[:1] + cp + item[1:]
-    return f"{GS1_RESOLVER}/01/{body}{gs1_check_digit(body)}/21/"
+# "urn:epc:id:sgtin:CP.item." -> "https://id.gs1.org/01/<GTIN-14>/21/" for the well-formed heads seen so
+# far: the serials of one GTIN share it, so the digits are checked and the check digit computed once.
+_SGTIN_HEADS: Final[dict[str, str]] = {}
 
 
 def _fast_canonical(value: str) -> str | None:
     """The canonical form of the commonest well-formed EPC URNs, or None to take the full parser."""
-    if value.startswith("urn:epc:id:sgtin:"):
-        # GS1 TDS 2.0 §6.3 (SGTIN), the most frequent EPC of all: string operations only.
-        cp, _, rest = value[17:].partition(".")
-        item, _, serial = rest.partition(".")
-        key = cp + item
-        if (
-            len(key) == 13
-            and 6 <= len(cp) <= 12
-            and 0 < len(serial) <= 20
-            and key.isdigit()
-            and key.isascii()
-            and _SAFE_SET.issuperset(serial)
-        ):
-            return _sgtin_prefix(cp, item) + serial
-        return None
+    m = _FAST_SGTIN.fullmatch(value)
+    if m is not None:
+        # GS1 TDS 2.0 §6.3 (SGTIN), the most frequent EPC of all: one match, then the memoised head.
+        serial_at = m.start(3)
+        head = value[:serial_at]
+        prefix = _SGTIN_HEADS.get(head)
+        if prefix is None:
+            cp, item = m[1], m[2]
+            if len(cp) + len(item) != 13 or not head.isascii():
+                return None
+            body = item[:1] + cp + item[1:]
+            prefix = f"{GS1_RESOLVER}/01/{body}{gs1_check_digit(body)}/21/"
+            if len(_SGTIN_HEADS) >= 1 << 14:
+                _SGTIN_HEADS.clear()
+            _SGTIN_HEADS[head] = prefix
+        return prefix + value[serial_at:]
     if value.startswith("urn:epc:id:"):
         colon = value.find(":", 11)
         scheme = value[11:colon]
@@ -757,7 +759,32 @@ def parse_gs1(uri: str) -> GS1Key:
     return key
 
 
-@lru_cache(maxsize=1 << 16)
+#: Raw identifier -> canonical form, for every string :func:`canonical_id` accepted. Capture canonicalises
+#: each identifier twice (the event hash, then the stored identifier) and most identifiers recur in later
+#: events: a plain dict, bounded by clearing it, is cheaper than ``lru_cache`` bookkeeping on this path.
+#: Valid keys canonicalise alike in strict and lenient parsing, so :func:`hash_canonical_id` shares it.
+_CANONICAL: Final[dict[str, str]] = {}
+_MEMO_LIMIT: Final = 200_000
+
+
+def canonical_memo() -> Mapping[str, str]:
+    """The memo behind :func:`canonical_id` (raw -> canonical, only strings it accepted), for hot loops
+    that look up many identifiers inline and call :func:`canonical_id` only on a miss."""
+    return _CANONICAL
+
+
+def _compute_canonical(uri: str) -> str:
+    """:func:`canonical_id` once the memo has missed: compute, then remember."""
+    canonical = _fast_canonical(uri)
+    if canonical is None:
+        key = _parse(uri, True)  # a malformed key raises here and is not remembered
+        canonical = uri if key is None else _dl_string(key)
+    if len(_CANONICAL) >= _MEMO_LIMIT:
+        _CANONICAL.clear()
+    _CANONICAL[uri] = canonical
+    return canonical
+
+
 def canonical_id(uri: str) -> str:
     """The canonical GS1 Digital Link URI for a GS1 key; any other URI comes back unchanged.
 
@@ -765,23 +792,24 @@ def canonical_id(uri: str) -> str:
     ``CP.item.*``) and Digital Link URIs on any host. Raises :class:`IdentifierError` when ``uri`` claims
     to be a GS1 key but is malformed (e.g. a Digital Link GTIN with a wrong check digit).
     """
-    fast = _fast_canonical(uri)
-    if fast is not None:
-        return fast
-    key = _parse(uri, True)
-    return uri if key is None else _dl_string(key)
+    found = _CANONICAL.get(uri)
+    return _compute_canonical(uri) if found is None else found
 
 
-@lru_cache(maxsize=1 << 16)
 def hash_canonical_id(value: str) -> str:
     """The canonical form the CBV 2.0 event hash uses for ``value`` (rules 17-18); never raises.
 
     Same as :func:`canonical_id` for valid input; malformed GS1 keys come back unchanged, and check digits
     carried by a Digital Link URI are not verified (as in the reference implementation).
     """
-    fast = _fast_canonical(value)
-    if fast is not None:
-        return fast
+    found = _CANONICAL.get(value)
+    if found is not None:
+        return found
+    try:
+        return _compute_canonical(value)
+    except IdentifierError:
+        pass
+    # Lenient parsing (rare: only strings canonical_id refuses get here; their result is not remembered).
     try:
         key = _parse(value, False)
     except IdentifierError:

@@ -44,7 +44,7 @@ from functools import cache, lru_cache
 from typing import Any, Final
 
 from roadpass.trace.epcis.vocabulary import cbv, default_namespaces, legacy_urn_prefixes
-from roadpass.trace.identifiers import _fast_canonical, hash_canonical_id
+from roadpass.trace.identifiers import hash_canonical_id
 
 __all__ = [
     "HASH_ALGORITHMS",
@@ -165,35 +165,75 @@ def _pair_vocab() -> Mapping[str, Mapping[str, str]]:
 
 # How an ordered object treats one of its member keys (computed once per key and document context).
 _SKIP, _SLOT, _CANDIDATE, _LEFTOVER = 0, 1, 2, 3
-_Plan = tuple[int, str, "_Slot | None", bool]  # (kind, expanded name, slot, anchors the object)
+# What an ordered field renders for a value: (its part of the ordered string or None, leftover string or None).
+_Rendered = tuple["tuple[int, str] | None", "str | None"]
+# (kind, expanded name, slot, anchors the object, memo of the renderings of a non-time, non-list slot)
+_Plan = tuple[int, str, "_Slot | None", bool, "dict[str | tuple[str, str], _Rendered] | None"]
+# Bounds of the memos of a _Ctx (each is cleared when full): EPC list items, and the other values.
+_EPC_LIMIT: Final = 200_000
+_MEMO_LIMIT: Final = 1 << 16
 
 
 class _Ctx:
-    """Namespace prefixes of one document: ``ns`` as declared in its @context (keys and plain values,
-    reference behaviour); ``vocab_ns`` adds the EPCIS context's own prefixes for CBV-typed fields."""
+    """Namespace prefixes of a document: ``ns`` as declared in its @context (keys and plain values,
+    reference behaviour); ``vocab_ns`` adds the EPCIS context's own prefixes for CBV-typed fields. Also
+    the memos of what renders the same under these prefixes (kept for the next documents that declare
+    the same prefixes, see ``_context``)."""
 
-    __slots__ = ("ns", "plans", "vocab_ns")
+    __slots__ = ("epcs", "keys", "leaves", "ns", "plans", "vocab_ns")
 
     def __init__(self, ns: dict[str, str]) -> None:
         self.ns = ns
         self.vocab_ns = {**default_namespaces(), **ns}
         self.plans: dict[int, dict[str, _Plan]] = {}
+        # Memos of renderings that recur across events: EPC list items -> canonical value ("" when
+        # blank), most of the hashing work; member names -> expanded names; (name, string value) of
+        # generic elements (ILMD...) -> "name=…".
+        self.epcs: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        self.leaves: dict[tuple[str, str], str] = {}
+
+    def epc(self, item: str) -> str:
+        """The canonical value of one string of an EPC list (never ""), or "" when it is blank (memoised)."""
+        text = self.value(item).strip()
+        canonical = _canon(text) if text else ""
+        if len(self.epcs) >= _EPC_LIMIT:
+            self.epcs.clear()
+        self.epcs[item] = canonical
+        return canonical
+
+    def leaf(self, name: str, value: str) -> str:
+        """A generic element with a string value: ``name=<value>``, or ``name`` when blank (memoised)."""
+        found = self.leaves.get((name, value))
+        if found is None:
+            text = self.value(value).strip()
+            found = name + "=" + _canon(text) if text else name
+            if len(self.leaves) >= _MEMO_LIMIT:
+                self.leaves.clear()
+            self.leaves[(name, value)] = found
+        return found
 
     def key(self, name: str) -> str:
         # Rules 19-21: a namespaced key is rendered "{namespace IRI}localName".
-        if not self.ns:
-            return name
+        found = self.keys.get(name)
+        if found is not None:
+            return found
         prefix, sep, local = name.partition(":")
         iri = self.ns.get(prefix) if sep else None
-        return name if iri is None else "{" + iri + "}" + local
+        found = name if iri is None else "{" + iri + "}" + local
+        if len(self.keys) >= 4096:
+            self.keys.clear()
+        self.keys[name] = found
+        return found
 
     def value(self, text: str) -> str:
-        # Rule 15: a CURIE value is expanded with the document's prefixes.
-        if not self.ns:
+        # Rule 15: a CURIE value is expanded with the document's prefixes. (Only the prefix is sliced
+        # off: most values are EPC URNs whose "urn" prefix is not declared.)
+        colon = text.find(":")
+        if colon < 0 or not self.ns:
             return text
-        prefix, sep, local = text.partition(":")
-        iri = self.ns.get(prefix) if sep else None
-        return text if iri is None else iri + local
+        iri = self.ns.get(text[:colon])
+        return text if iri is None else iri + text[colon + 1 :]
 
     def plan(self, order: Mapping[str, _Slot], key: str, top: bool) -> _Plan:
         """How ``key`` is treated in an object with canonical ``order`` (memoised)."""
@@ -218,7 +258,11 @@ class _Ctx:
             kind = _SKIP
         else:
             kind = _LEFTOVER
-        plan: _Plan = (kind, name, slot, anchors)
+        # Values of an ordered field repeat across events (action, bizStep, readPoint...); times rarely do.
+        memo: dict[str | tuple[str, str], _Rendered] | None = None
+        if kind == _SLOT and slot is not None and not slot.time and slot.child is None:
+            memo = {}
+        plan: _Plan = (kind, name, slot, anchors, memo)
         plans[key] = plan
         return plan
 
@@ -238,12 +282,15 @@ _ctx_memo: tuple[object, _Ctx] | None = None
 
 
 def _context(context: Context) -> _Ctx:
-    # Capture hashes every event of a document with the same @context object: remember the last one.
+    # Capture hashes every event of a document with the same @context object: remember the last one. The
+    # next documents of a bulk capture declare the same prefixes in a new object: they keep the _Ctx, and
+    # with it its memos (only one _Ctx is kept, which bounds their memory).
     global _ctx_memo
     memo = _ctx_memo
     if memo is not None and memo[0] is context:
         return memo[1]
-    ctx = _Ctx(_namespaces(context))
+    ns = _namespaces(context)
+    ctx = memo[1] if memo is not None and memo[1].ns == ns else _Ctx(ns)
     _ctx_memo = (context, ctx)
     return ctx
 
@@ -275,7 +322,7 @@ def _canon(text: str) -> str:
     first = text[0]
     if first == "u":
         if text.startswith("urn:epc:"):
-            return _fast_canonical(text) or hash_canonical_id(text)
+            return hash_canonical_id(text)
         return text
     if first == "h":
         return hash_canonical_id(text) if text.startswith("http") else text
@@ -316,36 +363,55 @@ def _parse_time(text: str) -> tuple[datetime, timedelta | None] | None:
     return moment, (offset if sign == "+" else -offset)
 
 
-_FAST_TIME_RE: Final = re.compile(
-    r"\d{4}-\d\d-\d\dT(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:Z|([+-])([01]\d|2[0-3]):([0-5]\d))"
-)
+# The usual xsd:dateTimeStamp, split where the memos below split it: the date, then "T" clock and offset.
+_FAST_DATE_RE: Final = re.compile(r"\d{4}-\d\d-\d\d")
+_FAST_CLOCK_RE: Final = re.compile(r"T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:Z|([+-])([01]\d|2[0-3]):([0-5]\d))")
+
+
+@lru_cache(maxsize=1 << 14)
+def _utc_clock(text: str) -> tuple[int, str] | None:
+    """For ``T10:05:35.000+08:00``: (days the date moves, ``T02:05:35.000Z``); None to take the slow path.
+
+    Memoised: clock times and offsets recur across events far more than whole timestamps do."""
+    m = _FAST_CLOCK_RE.fullmatch(text)
+    if m is None:
+        return None
+    hour, minute, second, fraction, sign, off_h, off_m = m.groups()
+    clock, seconds = int(hour) * 60 + int(minute), int(second)
+    # Reference: the microseconds (6 digits) rounded half-to-even to whole milliseconds.
+    millis = round(int(fraction[:6].ljust(6, "0")), -3) // 1000 if fraction else 0
+    if sign is not None:
+        offset = int(off_h) * 60 + int(off_m)
+        clock = clock - offset if sign == "+" else clock + offset
+    if seconds >= 60 or millis >= 1000 or int(hour) >= 24 or int(minute) >= 60:
+        return None
+    # An offset is under a day: the date moves by one day at most.
+    days = -1 if clock < 0 else (1 if clock >= 1440 else 0)
+    clock -= days * 1440
+    return days, f"T{clock // 60:02d}:{clock % 60:02d}:{seconds:02d}.{millis:03d}Z"
 
 
 @lru_cache(maxsize=4096)
-def _valid_date(text: str) -> bool:
+def _shifted_date(text: str, days: int) -> str | None:
+    """The date ``text`` (YYYY-MM-DD) moved by ``days``, or None when it is invalid or out of range."""
+    if _FAST_DATE_RE.fullmatch(text) is None:
+        return None
     try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
+        day = date.fromisoformat(text)
+        return text if days == 0 else (day + timedelta(days=days)).isoformat()
+    except (ValueError, OverflowError):
+        return None
 
 
 def _fix_time(text: str) -> str:
     """Rules 8-9: UTC, millisecond precision, ``Z``; unparseable text comes back unchanged."""
     if len(text) == 24 and text[23] == "Z" and text[19] == "." and text[10] == "T":
         return text  # already canonical (and left as is, parseable or not, like the reference)
-    m = _FAST_TIME_RE.fullmatch(text)
-    if m is not None and _valid_date(text[:10]):
-        # The usual xsd:dateTimeStamp: shift the clock time; the date moves only across midnight.
-        hour, minute, second, fraction, sign, off_h, off_m = m.groups()
-        clock, seconds = int(hour) * 60 + int(minute), int(second)
-        # Reference: the microseconds (6 digits) rounded half-to-even to whole milliseconds.
-        millis = round(int(fraction[:6].ljust(6, "0")), -3) // 1000 if fraction else 0
-        if sign is not None:
-            offset = int(off_h) * 60 + int(off_m)
-            clock = clock - offset if sign == "+" else clock + offset
-        if 0 <= clock < 1440 and seconds < 60 and millis < 1000 and int(hour) < 24 and int(minute) < 60:
-            return f"{text[:10]}T{clock // 60:02d}:{clock % 60:02d}:{seconds:02d}.{millis:03d}Z"
+    clock = _utc_clock(text[10:])
+    if clock is not None:
+        day = _shifted_date(text[:10], clock[0])
+        if day is not None:
+            return day + clock[1]
     parsed = _parse_time(text)
     if parsed is None:
         return text
@@ -413,7 +479,9 @@ def _entry(name: str, value: Any, ctx: _Ctx) -> str:
     if isinstance(value, list):
         parts = sorted(_entry("", item, ctx) for item in value)
         return name + "".join(parts)
-    text = _text(value, ctx).strip()
+    if isinstance(value, str):
+        return ctx.leaf(name, value)
+    text = str(value).strip()
     return name + "=" + _canon(text) if text else name
 
 
@@ -546,17 +614,20 @@ def _group(name: str, value: Any, slot: _Slot, ctx: _Ctx) -> tuple[str, str | No
     items = value if isinstance(value, list) else [value]
     if slot.child == "epc":
         # The common case: a list of EPC strings.
-        ns = ctx.ns
+        memo = ctx.epcs
         epcs: list[str] = []
         for item in items:
             if not isinstance(item, str):
                 break
-            text = (ctx.value(item) if ns and ":" in item else item).strip()
+            text = memo.get(item)
+            if text is None:
+                text = ctx.epc(item)
             if text:
-                epcs.append("epc=" + _canon(text))
+                epcs.append(text)
         else:
+            # Sorted without their common "epc=" prefix, which comes out the same.
             epcs.sort()
-            return (name + "".join(epcs) if epcs else ""), None
+            return (name + "epc=" + "epc=".join(epcs) if epcs else ""), None
     child_slot = slot.child_slot
     assert child_slot is not None
     rendered: list[str] = []
@@ -581,6 +652,15 @@ def _group(name: str, value: Any, slot: _Slot, ctx: _Ctx) -> tuple[str, str | No
     return (name + "".join(rendered) if rendered else ""), (name + "".join(leftovers) if leftovers else None)
 
 
+def _one_member(value: Any) -> tuple[str, str] | None:
+    """(key, text) of a one-member object with a string value (a memo key), else None."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, text),) = value.items()
+        if isinstance(text, str):
+            return key, text
+    return None
+
+
 def _ordered(obj: Mapping[str, Any], order: Mapping[str, _Slot], ctx: _Ctx, top: bool) -> tuple[str, list[str]]:
     """The ordered part of ``obj`` and the generic strings of what the order does not take."""
     parts: list[tuple[int, str]] = []
@@ -593,13 +673,30 @@ def _ordered(obj: Mapping[str, Any], order: Mapping[str, _Slot], ctx: _Ctx, top:
         plans = ctx.plans[id(order)] = {}
     for key, value in obj.items():
         plan = plans.get(key) or ctx.plan(order, key, top)
-        kind, name, slot, anchors = plan
+        kind, name, slot, anchors, memo = plan
         if anchors:
             anchored = True
         if kind == _SLOT:
             assert slot is not None
+            if memo is not None:
+                # A string or a one-member object such as {"id": "urn:..."} renders the same every time.
+                memo_key = value if isinstance(value, str) else _one_member(value)
+                if memo_key is not None:
+                    rendered = memo.get(memo_key)
+                    if rendered is None:
+                        ordered, leftover = _node(name, value, slot, ctx)
+                        rendered = ((slot.position, ordered) if ordered else None), leftover
+                        if len(memo) >= _MEMO_LIMIT:
+                            memo.clear()
+                        memo[memo_key] = rendered
+                    part, leftover = rendered
+                    if part is not None:
+                        parts.append(part)
+                    if leftover is not None:
+                        leftovers.append(leftover)
+                    continue
             if slot.child is None and isinstance(value, str):
-                # The common case: one string value in an ordered field.
+                # A time (eventTime...): one string value, not memoised.
                 vocab = slot.vocab
                 if vocab is not None:
                     text = _vocab_value(value, vocab, ctx).strip()
