@@ -63,22 +63,43 @@ def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, 
 class UnitCache:
     """Known identifier → unit id, per database. Units are never deleted nor renumbered, so a key seen
     once keeps its id; only keys not in the cache are looked up. Entries made by a transaction that rolls
-    back are dropped with :meth:`forget`."""
+    back are dropped with :meth:`forget`.
+
+    Two generations: when the young one fills up it becomes the old one and the older is dropped, so the
+    identifiers of the last few documents (a part is named again soon after it is made: assembled,
+    shipped) stay known however long the run, in bounded memory."""
 
     def __init__(self, size: int = 1 << 18) -> None:
         self.size = size
-        self.ids: dict[str, int] = {}
+        self.young: dict[str, int] = {}
+        self.old: dict[str, int] = {}
 
     def remember(self, pairs: Mapping[str, int]) -> None:
-        """Add known pairs, clearing the cache when it grows past ``size``."""
-        if len(self.ids) + len(pairs) > self.size:
-            self.ids.clear()
-        self.ids.update(pairs)
+        """Add known pairs, retiring the young generation when it grows past ``size``."""
+        if len(self.young) + len(pairs) > self.size:
+            self.old, self.young = self.young, {}
+        self.young.update(pairs)
+
+    def lookup(self, keys: Iterable[str]) -> tuple[dict[str, int], list[str]]:
+        """The cached ids of ``keys`` and, in order, the keys not cached."""
+        young, old = self.young, self.old
+        found: dict[str, int] = {}
+        unknown: list[str] = []
+        for key in keys:
+            uid = young.get(key)
+            if uid is None:
+                uid = old.get(key)
+            if uid is None:
+                unknown.append(key)
+            else:
+                found[key] = uid
+        return found, unknown
 
     def forget(self, keys: Iterable[str]) -> None:
         """Drop keys whose rows were not committed."""
         for key in keys:
-            self.ids.pop(key, None)
+            self.young.pop(key, None)
+            self.old.pop(key, None)
 
 
 def intern_units(
@@ -88,9 +109,7 @@ def intern_units(
 
     Returns the ids and the set of ids created now (units that have no stored facts yet).
     """
-    known = cache.ids if cache is not None else {}
-    ids = {key: known[key] for key in keys.keys() & known.keys()}
-    unknown = [key for key in keys if key not in ids]
+    ids, unknown = cache.lookup(keys) if cache is not None else ({}, list(keys))
     for part in chunks(unknown):
         sql = f"SELECT key, id FROM unit WHERE key IN ({_in(conn, part)})"
         ids.update((key, int(pk)) for key, pk in conn.exec_driver_sql(sql, tuple(part)))

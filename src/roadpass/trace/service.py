@@ -17,7 +17,14 @@ from sqlalchemy import Engine
 from roadpass.store import genealogy as gen_store
 from roadpass.store import trace_read
 from roadpass.store.genealogy_index import GenealogyIndex
-from roadpass.store.trace_capture import CaptureOutcome, problem_json, record_job, store_capture, unit_cache
+from roadpass.store.trace_capture import (
+    CaptureOutcome,
+    problem_json,
+    record_job,
+    refresh_statistics,
+    store_capture,
+    unit_cache,
+)
 from roadpass.store.uow import UnitOfWork
 from roadpass.trace.capture import CaptureRejected, ParsedCapture, parse_capture, parse_for_storage
 from roadpass.trace.epcis.schema import SchemaProblem
@@ -67,6 +74,9 @@ class UnitRef:
     vin: str | None
 
 
+_Outcome = CaptureOutcome | CaptureRejected | CaptureFailed
+
+
 class _RollBack(Exception):
     def __init__(self, outcome: CaptureOutcome) -> None:
         self.outcome = outcome
@@ -103,9 +113,18 @@ class TraceService:
         part (schema validation, hash IDs, identifiers) of the next body runs in a worker process while
         this process stores the current one, so both cores work. Same code, same checks, same order.
         """
+        done = 0
+
+        def stored(outcome: _Outcome) -> _Outcome:
+            nonlocal done
+            done += 1
+            if done & (done - 1) == 0 and done <= 4096:  # after documents 1, 2, 4, 8, …: the tables grew
+                refresh_statistics(self.uow.engine)
+            return outcome
+
         if not parallel:
             for body in bodies:
-                yield self._outcome(parse_for_storage(body, self.max_events), actor, behaviour)
+                yield stored(self._outcome(parse_for_storage(body, self.max_events), actor, behaviour))
             return
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
@@ -113,9 +132,9 @@ class TraceService:
             for body in bodies:
                 pending.append(pool.submit(parse_for_storage, body, self.max_events))
                 if len(pending) > 2:
-                    yield self._outcome(pending.popleft().result(), actor, behaviour)
+                    yield stored(self._outcome(pending.popleft().result(), actor, behaviour))
             while pending:
-                yield self._outcome(pending.popleft().result(), actor, behaviour)
+                yield stored(self._outcome(pending.popleft().result(), actor, behaviour))
 
     def _outcome(
         self, parsed: ParsedCapture | CaptureRejected, actor: str, behaviour: str
