@@ -208,18 +208,25 @@ def where_used_indexed(
     node_list, lo_list, hi_list, via_list = nodes.tolist(), lo.tolist(), hi.tolist(), via.tolist()
     below_all = set(via_list)
     names = index.suppliers_of(conn, below_all, suppliers or {}, lambda key: supplier_of(key, suppliers))
-    keys = {v: index.unit_key(v) or "" for v in below_all}
+    keys = index.unit_keys(below_all)
     known = index.vehicle_facts()
     others = _units(conn, {n for n in set(node_list) if n not in known})
-    # Most vehicles hold the target through one path: one row, one span, one unit below.
-    first = np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]]).tolist()
+    # Most vehicles hold the target through one path, or through several paths (the modules of one pack
+    # made from the same lot) that agree on the span and on the unit below: one span, one unit below.
+    # Which groups of rows agree is worked out on the arrays at once; only the others take the long way.
+    starts = np.r_[True, nodes[1:] != nodes[:-1]]
+    first_rows = np.flatnonzero(starts)
+    differs = np.r_[False, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1]) | (via[1:] != via[:-1])] & ~starts
+    uniform = (np.add.reduceat(differs.astype(np.int64), first_rows) == 0).tolist()
+    first = first_rows.tolist()
     bounds = [*first[1:], len(node_list)]
     hits: list[WhereUsedHit] = []
     new_tuple = tuple.__new__
-    for i, j in zip(first, bounds, strict=True):
+    vehicle_get = known.get
+    for i, j, same in zip(first, bounds, uniform, strict=True):
         node = node_list[i]
-        key, vin, market = known.get(node) or others[node]
-        if j == i + 1:
+        key, vin, market = vehicle_get(node) or others[node]
+        if same:
             below = via_list[i]
             name = names.get(below)
             # tuple.__new__ straight: the named tuples' generated __new__ costs more than the rest here.
@@ -232,8 +239,10 @@ def where_used_indexed(
         below_set = sorted(set(via_list[i:j]))
         found = sorted({n for v in below_set if (n := names.get(v)) is not None})
         hits.append(WhereUsedHit(key, vin, market, tuple(spans), tuple(keys[v] for v in below_set), tuple(found)))
-    hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
-    return hits
+    # Vehicles by VIN, then other holders by key: one text per hit, so that the sort compares plain
+    # strings (CPython's fast path for a list of str keys), not tuples through a lambda.
+    texts = ["\x00" + vin + "\x00" + key if vin is not None else "\x01" + key for key, vin, *_rest in hits]
+    return [hits[i] for i in sorted(range(len(hits)), key=texts.__getitem__)]
 
 
 def _units(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str | None, str | None]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -194,6 +194,11 @@ class GenealogyIndex:
         """A unit's key if this index has read it (vehicles, units seen through :meth:`suppliers_of`)."""
         facts = self._state.vehicles.get(unit)
         return facts[0] if facts is not None else self._state.unit_keys.get(unit)
+
+    def unit_keys(self, units: Iterable[int]) -> dict[int, str]:
+        """:meth:`unit_key` of many units at once ("" for units not read yet)."""
+        vehicles, keys = self._state.vehicles, self._state.unit_keys
+        return {u: facts[0] if (facts := vehicles.get(u)) is not None else keys.get(u, "") for u in units}
 
     def vehicle_facts(self) -> Mapping[int, tuple[str, str, str | None]]:
         """Key, VIN and market of every vehicle unit, by unit id (read-only view)."""
