@@ -29,7 +29,7 @@ class Target:
 
     @property
     def citation(self) -> str:
-        """The full citation, e.g. ``Reg. (EU) 2023/1542 Art. 71(3); Annex XII Part C (1)``."""
+        """The full citation, e.g. ``Reg. (EU) 2023/1542 Art. 71(2); Annex XII Part C (1)``."""
         return f"Reg. (EU) 2023/1542 {self.cite}"
 
 
