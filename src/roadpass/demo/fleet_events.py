@@ -119,20 +119,33 @@ class ProductionEvents:
             epcs = [h + v[V_SERIAL] for v in job[1] if v[V_VARIANT] in variants for h in heads]
         return self._commissioned(t, part.site, epcs, dict(part.ilmd))
 
-    def _commissioned(self, t: int, site: Site, epcs: list[str], ilmd: dict[str, Any], point: str = "1") -> Event:
+    @staticmethod
+    def _event(
+        kind: str, t: int, site: Site, point: str, action: str, step: str, disposition: str,
+        *, located: bool = True, **fields: Any,
+    ) -> Event:
+        """The frame every fleet event shares: ``kind`` read at ``site``'s read point ``point`` at ``t``
+        (local time and offset of the site), with its action, business step and disposition; the site is
+        the business location too unless the goods are on the move (``located=False``)."""
         when, off = site.when(t)
-        return {
-            "type": "ObjectEvent",
+        ev: Event = {
+            "type": kind,
             "eventTime": when,
             "eventTimeZoneOffset": off,
-            "epcList": epcs,
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "disposition": "active",
+            **fields,
+            "action": action,
+            "bizStep": step,
+            "disposition": disposition,
             "readPoint": {"id": site.stem + point},
-            "bizLocation": {"id": site.biz},
-            "ilmd": ilmd,
         }
+        if located:
+            ev["bizLocation"] = {"id": site.biz}
+        return ev
+
+    def _commissioned(self, t: int, site: Site, epcs: list[str], ilmd: dict[str, Any], point: str = "1") -> Event:
+        ev = self._event("ObjectEvent", t, site, point, "ADD", "commissioning", "active", epcList=epcs)
+        ev["ilmd"] = ilmd
+        return ev
 
     def pack_started(self, t: int, pack: PackRec) -> Event:
         """Pack assembler labels a new pack housing: commissioning with the pack's master data."""
@@ -149,42 +162,24 @@ class ProductionEvents:
 
     def pack_built(self, t: int, pack: PackRec) -> Event:
         """Pack assembler aggregates the modules and the BMS into the pack."""
-        site = self.w.pack.site
-        when, off = site.when(t)
-        parent, children = self.w.pack_epc(pack), self.w.pack_children(pack)
-        return {
-            "type": "AggregationEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "parentID": parent,
-            "childEPCs": children,
-            "action": "ADD",
-            "bizStep": "assembling",
-            "disposition": "in_progress",
-            "readPoint": {"id": site.stem + "3"},
-            "bizLocation": {"id": site.biz},
-        }
+        return self._event(
+            "AggregationEvent", t, self.w.pack.site, "3", "ADD", "assembling", "in_progress",
+            parentID=self.w.pack_epc(pack), childEPCs=self.w.pack_children(pack),
+        )
 
     def pack_tested(self, t: int, pack: PackRec) -> Event:
         """End-of-line pack test: temperature, open-circuit voltage, insulation resistance, UN 38.3 report."""
-        site = self.w.pack.site
-        when, off = site.when(t)
         n = pack[P_NO]
         cells = len(pack[P_MODULES]) * self.cells_per_module
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [self.w.pack.prefix + str(SERIAL_BASE + n)],
-            "action": "OBSERVE",
-            "bizStep": "inspecting",
-            "disposition": "conformant",
-            "readPoint": {"id": site.stem + "4"},
-            "bizLocation": {"id": site.biz},
+        ev = self._event(
+            "ObjectEvent", t, self.w.pack.site, "4", "OBSERVE", "inspecting", "conformant",
+            epcList=[self.w.pack.prefix + str(SERIAL_BASE + n)],
+        )
+        return ev | {
             "certificationInfo": f"https://reports.jatc.example/un38-3/LX-PACK-{pack[P_VARIANT]}",
             "sensorElementList": [
                 {
-                    "sensorMetadata": {"time": when, "deviceID": self.tester + str(1 + n % 4)},
+                    "sensorMetadata": {"time": ev["eventTime"], "deviceID": self.tester + str(1 + n % 4)},
                     "sensorReport": [
                         {"type": "Temperature", "value": 23.0 + (n * 37 % 50) / 10, "uom": "CEL"},
                         {"type": "Voltage", "value": round(cells * 3.29 + (n * 13 % 40) / 10, 1), "uom": "VLT"},
@@ -212,34 +207,15 @@ class ProductionEvents:
     def vehicle_built(self, t: int, v: VehicleRec) -> Event:
         """Final assembly: the pack and every serialised part are aggregated into the vehicle."""
         site = self.w.sites[v[V_PLANT]]
-        when, off = site.when(t)
-        return {
-            "type": "AggregationEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "parentID": v[V_EPC],
-            "childEPCs": self.w.vehicle_children(v),
-            "action": "ADD",
-            "bizStep": "assembling",
-            "disposition": "in_progress",
-            "readPoint": {"id": site.stem + "12"},
-            "bizLocation": {"id": site.biz},
-            "bizTransactionList": [{"type": "prodorder", "bizTransaction": bt(site.gln, f"PRD{v[V_IDX]:08d}")}],
-        }
+        return self._event(
+            "AggregationEvent", t, site, "12", "ADD", "assembling", "in_progress",
+            parentID=v[V_EPC], childEPCs=self.w.vehicle_children(v),
+            bizTransactionList=[{"type": "prodorder", "bizTransaction": bt(site.gln, f"PRD{v[V_IDX]:08d}")}],
+        )
 
     def vehicle_tested(self, t: int, v: VehicleRec) -> Event:
         """End-of-line inspection; the certificate of conformity for the destination market is linked."""
-        site = self.w.sites[v[V_PLANT]]
-        when, off = site.when(t)
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [v[V_EPC]],
-            "action": "OBSERVE",
-            "bizStep": "inspecting",
-            "disposition": "conformant",
-            "readPoint": {"id": site.stem + "13"},
-            "bizLocation": {"id": site.biz},
-            "certificationInfo": [f"https://coc.lanxing-auto.example/{v[V_COUNTRY]}/{v[V_VIN]}"],
-        }
+        return self._event(
+            "ObjectEvent", t, self.w.sites[v[V_PLANT]], "13", "OBSERVE", "inspecting", "conformant",
+            epcList=[v[V_EPC]], certificationInfo=[f"https://coc.lanxing-auto.example/{v[V_COUNTRY]}/{v[V_VIN]}"],
+        )

@@ -46,17 +46,10 @@ class Events(ProductionEvents):
         ]
 
     def _export(self, t: int, c: Consignment, site: Site, step: str, disposition: str, ext: str) -> Event:
-        when, off = site.when(t)
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [v[V_EPC] for v in c.vehicles],
-            "action": "OBSERVE",
-            "bizStep": step,
-            "disposition": disposition,
-            "readPoint": {"id": site.stem + ext},
-        }
+        return self._event(
+            "ObjectEvent", t, site, ext, "OBSERVE", step, disposition, located=False,
+            epcList=[v[V_EPC] for v in c.vehicles],
+        )
 
     def loaded(self, t: int, c: Consignment) -> Event:
         """Vehicles of one bill of lading are driven onto the ro-ro vessel at the Chinese port."""
@@ -116,28 +109,19 @@ class Events(ProductionEvents):
             return None
         dealer = self.w.sites[dealer_key]
         port = c.market.port
-        when, off = port.when(t)
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [v[V_EPC] for v in vehicles],
-            "action": "OBSERVE",
-            "bizStep": "shipping",
-            "disposition": "in_transit",
-            "readPoint": {"id": port.stem + "34"},
-            "bizTransactionList": [
-                {"type": "desadv", "bizTransaction": bt(port.gln, f"DD{c.no:06d}{dealer_key[-1]}")}
-            ],
-            "sourceList": [
+        return self._event(
+            "ObjectEvent", t, port, "34", "OBSERVE", "shipping", "in_transit", located=False,
+            epcList=[v[V_EPC] for v in vehicles],
+            bizTransactionList=[{"type": "desadv", "bizTransaction": bt(port.gln, f"DD{c.no:06d}{dealer_key[-1]}")}],
+            sourceList=[
                 {"type": "owning_party", "source": c.market.importer_pgln},
                 {"type": "location", "source": port.biz},
             ],
-            "destinationList": [
+            destinationList=[
                 {"type": "owning_party", "destination": dealer.pgln},
                 {"type": "location", "destination": dealer.biz},
             ],
-        }
+        )
 
     def delivered(self, t: int, job: tuple[Consignment, str]) -> Event | None:
         """The dealer receives its vehicles into stock, ready for sale."""
@@ -146,43 +130,26 @@ class Events(ProductionEvents):
         if not vehicles:
             return None
         dealer = self.w.sites[dealer_key]
-        when, off = dealer.when(t)
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [v[V_EPC] for v in vehicles],
-            "action": "OBSERVE",
-            "bizStep": "receiving",
-            "disposition": "sellable_accessible",
-            "readPoint": {"id": dealer.stem + "1"},
-            "bizLocation": {"id": dealer.biz},
-            "bizTransactionList": [
+        return self._event(
+            "ObjectEvent", t, dealer, "1", "OBSERVE", "receiving", "sellable_accessible",
+            epcList=[v[V_EPC] for v in vehicles],
+            bizTransactionList=[
                 {"type": "desadv", "bizTransaction": bt(c.market.port.gln, f"DD{c.no:06d}{dealer_key[-1]}")}
             ],
-            "sourceList": [{"type": "owning_party", "source": c.market.importer_pgln}],
-            "destinationList": [
+            sourceList=[{"type": "owning_party", "source": c.market.importer_pgln}],
+            destinationList=[
                 {"type": "owning_party", "destination": dealer.pgln},
                 {"type": "location", "destination": dealer.biz},
             ],
-        }
+        )
 
     def sold(self, t: int, v: VehicleRec) -> Event:
         """Retail sale at the dealer: this is what sets the vehicle's market."""
         dealer = self.w.sites[v[V_DEALER]]
-        when, off = dealer.when(t)
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [v[V_EPC]],
-            "action": "OBSERVE",
-            "bizStep": "retail_selling",
-            "disposition": "retail_sold",
-            "readPoint": {"id": dealer.stem + "2"},
-            "bizLocation": {"id": dealer.biz},
-            "bizTransactionList": [{"type": "inv", "bizTransaction": bt(dealer.gln, f"INV{v[V_IDX] + 1:07d}")}],
-        }
+        return self._event(
+            "ObjectEvent", t, dealer, "2", "OBSERVE", "retail_selling", "retail_sold", epcList=[v[V_EPC]],
+            bizTransactionList=[{"type": "inv", "bizTransaction": bt(dealer.gln, f"INV{v[V_IDX] + 1:07d}")}],
+        )
 
     # ------------------------------------------------------------------------------------ aftermarket
 
@@ -191,106 +158,65 @@ class Events(ProductionEvents):
         part = self.w.by_key[s[S_PART]]
         return self._commissioned(t, part.site, [s[S_INSTALLED]], {**part.ilmd, "rp:servicePart": True})
 
-    def _at_workshop(self, t: int, s: ServiceRec, kind: str) -> tuple[Event, Site]:
+    def _at_workshop(
+        self, t: int, s: ServiceRec, kind: str, point: str, action: str, step: str, disposition: str,
+        **fields: Any,
+    ) -> Event:
+        """A repair event at the service visit's workshop, under the visit's return authorisation (RMA)."""
         site = self.w.sites[s[S_WORKSHOP]]
-        when, off = site.when(t)
-        ev: Event = {
-            "type": kind,
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-        }
-        return ev, site
-
-    def _repair(self, site: Site, s: ServiceRec, ext: str) -> dict[str, Any]:
-        return {
-            "readPoint": {"id": site.stem + ext},
-            "bizLocation": {"id": site.biz},
-            "bizTransactionList": [{"type": "rma", "bizTransaction": bt(site.gln, f"RMA{s[S_NO]:06d}")}],
-        }
+        rma = [{"type": "rma", "bizTransaction": bt(site.gln, f"RMA{s[S_NO]:06d}")}]
+        return self._event(kind, t, site, point, action, step, disposition, **fields, bizTransactionList=rma)
 
     def diagnosed(self, t: int, s: ServiceRec) -> Event:
         """Workshop diagnosis: the part is found faulty and flagged for replacement."""
-        ev, site = self._at_workshop(t, s, "ObjectEvent")
-        ev["epcList"] = [s[S_REMOVED]]
-        ev["action"] = "OBSERVE"
-        ev["bizStep"] = "inspecting"
-        ev["disposition"] = "non_conformant"
-        ev["persistentDisposition"] = {"set": ["needs_replacement"]}
-        ev.update(self._repair(site, s, "1"))
-        return ev
+        return self._at_workshop(
+            t, s, "ObjectEvent", "1", "OBSERVE", "inspecting", "non_conformant", epcList=[s[S_REMOVED]],
+            persistentDisposition={"set": ["needs_replacement"]},
+        )
 
     def removed(self, t: int, s: ServiceRec) -> Event:
         """The faulty part is taken out of the vehicle."""
-        ev, site = self._at_workshop(t, s, "AggregationEvent")
-        ev["parentID"] = s[S_VEHICLE][V_EPC]
-        ev["childEPCs"] = [s[S_REMOVED]]
-        ev["action"] = "DELETE"
-        ev["bizStep"] = "repairing"
-        ev["disposition"] = "needs_replacement"
-        ev.update(self._repair(site, s, "2"))
-        return ev
+        return self._at_workshop(
+            t, s, "AggregationEvent", "2", "DELETE", "repairing", "needs_replacement",
+            parentID=s[S_VEHICLE][V_EPC], childEPCs=[s[S_REMOVED]],
+        )
 
     def installed(self, t: int, s: ServiceRec) -> Event:
         """The replacement part goes into the vehicle."""
-        ev, site = self._at_workshop(t, s, "AggregationEvent")
-        ev["parentID"] = s[S_VEHICLE][V_EPC]
-        ev["childEPCs"] = [s[S_INSTALLED]]
-        ev["action"] = "ADD"
-        ev["bizStep"] = "repairing"
-        ev["disposition"] = "active"
-        ev.update(self._repair(site, s, "2"))
-        return ev
+        return self._at_workshop(
+            t, s, "AggregationEvent", "2", "ADD", "repairing", "active",
+            parentID=s[S_VEHICLE][V_EPC], childEPCs=[s[S_INSTALLED]],
+        )
 
     def pack_returned(self, t: int, s: ServiceRec) -> Event:
         """The removed pack leaves the workshop for the market's battery recycler."""
-        ev, site = self._at_workshop(t, s, "ObjectEvent")
+        site = self.w.sites[s[S_WORKSHOP]]
         recycler = self.w.sites[s[S_RECYCLER]]
-        ev["epcList"] = [s[S_REMOVED]]
-        ev["action"] = "OBSERVE"
-        ev["bizStep"] = "shipping"
-        ev["disposition"] = "in_transit"
-        ev["readPoint"] = {"id": site.stem + "3"}
-        ev["sourceList"] = [
-            {"type": "possessing_party", "source": site.pgln},
-            {"type": "location", "source": site.biz},
-        ]
-        ev["destinationList"] = [
-            {"type": "possessing_party", "destination": recycler.pgln},
-            {"type": "location", "destination": recycler.biz},
-        ]
-        return ev
+        return self._event(
+            "ObjectEvent", t, site, "3", "OBSERVE", "shipping", "in_transit", located=False,
+            epcList=[s[S_REMOVED]],
+            sourceList=[
+                {"type": "possessing_party", "source": site.pgln},
+                {"type": "location", "source": site.biz},
+            ],
+            destinationList=[
+                {"type": "possessing_party", "destination": recycler.pgln},
+                {"type": "location", "destination": recycler.biz},
+            ],
+        )
 
     def pack_accepted(self, t: int, s: ServiceRec) -> Event:
         """The recycler receives the pack."""
         site = self.w.sites[s[S_RECYCLER]]
-        when, off = site.when(t)
-        return {
-            "type": "ObjectEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "epcList": [s[S_REMOVED]],
-            "action": "OBSERVE",
-            "bizStep": "receiving",
-            "disposition": "in_progress",
-            "readPoint": {"id": site.stem + "1"},
-            "bizLocation": {"id": site.biz},
-            "sourceList": [{"type": "possessing_party", "source": self.w.sites[s[S_WORKSHOP]].pgln}],
-            "destinationList": [{"type": "possessing_party", "destination": site.pgln}],
-        }
+        return self._event(
+            "ObjectEvent", t, site, "1", "OBSERVE", "receiving", "in_progress", epcList=[s[S_REMOVED]],
+            sourceList=[{"type": "possessing_party", "source": self.w.sites[s[S_WORKSHOP]].pgln}],
+            destinationList=[{"type": "possessing_party", "destination": site.pgln}],
+        )
 
     def pack_dismantled(self, t: int, s: ServiceRec) -> Event:
         """The recycler takes the modules and the BMS out of the pack (time-aware genealogy, level 2)."""
-        site = self.w.sites[s[S_RECYCLER]]
-        when, off = site.when(t)
-        return {
-            "type": "AggregationEvent",
-            "eventTime": when,
-            "eventTimeZoneOffset": off,
-            "parentID": s[S_REMOVED],
-            "childEPCs": self.w.pack_children(s[S_VEHICLE][V_PACK]),
-            "action": "DELETE",
-            "bizStep": "disassembling",
-            "disposition": "inactive",
-            "readPoint": {"id": site.stem + "2"},
-            "bizLocation": {"id": site.biz},
-        }
+        return self._event(
+            "AggregationEvent", t, self.w.sites[s[S_RECYCLER]], "2", "DELETE", "disassembling", "inactive",
+            parentID=s[S_REMOVED], childEPCs=self.w.pack_children(s[S_VEHICLE][V_PACK]),
+        )
