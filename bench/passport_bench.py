@@ -4,12 +4,13 @@
 2. Issue a passport for every traction pack from the trace record (validation included): ``issue_per_s``.
 3. Validate every issued passport (all seven sections): ``validate_per_s`` (the issue path: compiled
    validator, reference validator for anything it refuses) and ``validate_reference_per_s`` (jsonschema).
-4. Serve the passports (a) by roadpass's API under uvicorn and (b) by the peer a user would otherwise
-   pick: the Eclipse BaSyx Python SDK's AAS repository server (``basyx.aas.adapter.http.WSGIApp``,
+4. Serve the passports (a) by roadpass's application under uvicorn, as ``roadpass serve --workers`` runs
+   it, and (b) by the peer a user would otherwise pick: the Eclipse BaSyx Python SDK's AAS repository
+   server (``basyx.aas.adapter.http.WSGIApp``,
    basyx-python-sdk 1.2.x, the last release that ships it) under gunicorn, each passport an AAS with one
    submodel per Battery Pass section holding the public view. Both servers get the same number of worker
-   processes; a SECOND process (this script with ``--load``) drives each over loopback with a fixed number
-   of concurrent keep-alive connections, a bounded number of requests and a time limit.
+   processes; a SECOND process (wrk when installed, else this script with ``--load``) drives each over
+   loopback with a fixed number of concurrent keep-alive connections after a steady-state warm-up.
 
 Prints progress to stderr and one JSON line to stdout. ``python bench/passport_bench.py --vehicles 5000``
 """
@@ -41,15 +42,6 @@ def log(message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- servers
-
-
-def make_app() -> Any:
-    """roadpass's whole API and web UI for uvicorn (``--factory``) on the bench database: the same
-    application ``roadpass serve`` runs, access layer included; the load reads as the public does."""
-    from roadpass.api.app import create_app
-    from roadpass.settings import Settings
-
-    return create_app(Settings(database_url=os.environ["BENCH_DB"]))
 
 
 def _element(name: str, value: Any) -> Any:
@@ -217,10 +209,6 @@ def load_main(args: argparse.Namespace) -> None:
     paths = json.loads(Path(args.paths).read_text())
     global WORKERS
     WORKERS = args.workers
-    if args.warm_only:
-        asyncio.run(_warm(args.port, paths))
-        print(json.dumps({"warmed": len(paths)}))
-        return
     print(json.dumps(asyncio.run(_load(args.port, paths, args.concurrency, args.requests, args.seconds))))
 
 
@@ -306,7 +294,6 @@ def main() -> None:
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto",
                         help="load generator: wrk (when installed) or the asyncio client in this script")
     parser.add_argument("--load", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--warm-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--paths", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -355,12 +342,13 @@ def main() -> None:
     views = [json.loads(service.view_json(pid, Role.PUBLIC, actor="bench")) for pid in issued.issued]
     (tmp / "views.json").write_text(json.dumps(views))
     app.close()
-    env = {**os.environ, "BENCH_DB": url, "BENCH_VIEWS": str(tmp / "views.json"),
+    env = {**os.environ, "ROADPASS_DATABASE_URL": url, "BENCH_VIEWS": str(tmp / "views.json"),
            "PYTHONPATH": f"{HERE.parent / 'src'}:{HERE}"}
 
     port = _free_port()
+    # The factory `roadpass serve --workers N` runs: the whole application, access layer included.
     ours = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "passport_bench:make_app", "--factory", "--app-dir", str(HERE),
+        [sys.executable, "-m", "uvicorn", "roadpass.api.app:create_app_from_environment", "--factory",
          "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
          "--loop", "auto", "--http", "auto", "--backlog", "4096"], env=env)
     try:

@@ -25,7 +25,6 @@ __all__ = [
     "Decision",
     "Effect",
     "Op",
-    "allows",
     "decide",
     "decide_own",
     "decide_share",
@@ -269,11 +268,6 @@ def decide(principal: Principal, op: Op | None) -> Decision:
         return Decision(False, 403, found, rule, f"a {role} may not {op.value}")
     visibility = principal.visibility if found is Effect.SCOPED else None
     return Decision(True, 200, found, rule, visibility=visibility)
-
-
-def allows(principal: Principal, op: Op) -> bool:
-    """``decide(principal, op).allowed`` without building the decision (for hot read paths)."""
-    return principal.via == "open" or RULES[op].get(principal.role, Effect.DENY) is not Effect.DENY
 
 
 def decide_unit(principal: Principal, op: Op, key: str, market: str | None) -> Decision:

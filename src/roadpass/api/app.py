@@ -21,7 +21,7 @@ from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.features import FrontDoor, features
 from roadpass.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["RoadpassAPI", "create_app", "create_app_from_environment", "prepare_to_serve"]
 
 STATIC = Path(__file__).parents[1] / "web" / "static"
 
@@ -86,9 +86,20 @@ class RoadpassAPI(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def prepare_to_serve() -> None:
+    """Call in a server process once the application is built: what is loaded by then lives as long as
+    the process, so keep it out of the garbage collector's full passes (they would walk it again and
+    again and show up as tail latency)."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app_from_environment() -> FastAPI:
-    """The application as a factory for a multi-process server: each process reads ``ROADPASS_*``."""
-    return create_app(Settings())
+    """The application as a server process's factory (``roadpass serve --workers``): each process reads
+    ``ROADPASS_*`` and builds its own."""
+    app = create_app(Settings())
+    prepare_to_serve()
+    return app
 
 
 def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = None) -> FastAPI:
@@ -97,10 +108,6 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # What is loaded by now lives as long as the server: keep it out of the garbage collector's full
-        # passes, which would otherwise walk it again and again and show up as tail latency.
-        gc.collect()
-        gc.freeze()
         yield
         if roadpass is None:
             container.close()
@@ -121,7 +128,6 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
         doors = getattr(feature, "api_front_doors", None)
         if doors is not None:
             app.front_doors.extend(doors(container, app))
-    for feature in features():
         for router in getattr(feature, "api_routers", list)():
             app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

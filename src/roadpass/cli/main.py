@@ -78,7 +78,7 @@ def serve(
     """Serve the web UI and the API on localhost."""
     import uvicorn
 
-    from roadpass.api.app import create_app
+    from roadpass.api.app import create_app, prepare_to_serve
 
     roadpass = open_app()
     bind_host = host or roadpass.settings.host
@@ -90,7 +90,9 @@ def serve(
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     processes = workers or roadpass.settings.workers
     if processes == 1:
-        uvicorn.run(create_app(roadpass=roadpass), host=bind_host, port=bind_port, log_level="warning")
+        api = create_app(roadpass=roadpass)
+        prepare_to_serve()
+        uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning")
         return
     # Several processes each build their own application from the environment: pass on what the
     # command line chose, then let uvicorn supervise them.

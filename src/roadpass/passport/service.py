@@ -234,14 +234,15 @@ class PassportService:
             self._probe.conn = probe
         return int(probe.execute("PRAGMA data_version").fetchone()[0])
 
+    def _remembered(self, passport_id: str, level: Role, version: int) -> bytes | None:
+        memo = self._memo.get((passport_id, level))
+        return memo[1] if memo is not None and memo[0] == version else None
+
     def cached_view_json(self, passport_id: str, role: Role) -> bytes | None:
         """The role's own view as JSON bytes if it is cached and provably current, else ``None``
         (without touching the store beyond SQLite's ``data_version``)."""
         version = self._data_version()
-        if version is None:
-            return None
-        memo = self._memo.get((passport_id, role))
-        return memo[1] if memo is not None and memo[0] == version else None
+        return None if version is None else self._remembered(passport_id, role, version)
 
     def view_json(self, passport_id: str, role: Role, *, requested: Role | None = None, actor: str) -> bytes:
         """The view as JSON bytes, cached per passport head and role (the public API's hot path).
@@ -251,10 +252,8 @@ class PassportService:
         """
         level = role if requested is None else requested
         version = self._data_version() if self.policy.points(level) <= self.policy.points(role) else None
-        if version is not None:
-            memo = self._memo.get((passport_id, level))
-            if memo is not None and memo[0] == version:
-                return memo[1]
+        if version is not None and (cached := self._remembered(passport_id, level, version)) is not None:
+            return cached
         body = self._view_json(passport_id, role, requested=requested, actor=actor)
         if version is not None:
             if len(self._memo) > self._cache_size:

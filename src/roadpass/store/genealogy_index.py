@@ -190,13 +190,9 @@ class GenealogyIndex:
             state.unit_keys.clear()
         return {u: state.supplier_names.get(u) for u in units}
 
-    def unit_key(self, unit: int) -> str | None:
-        """A unit's key if this index has read it (vehicles, units seen through :meth:`suppliers_of`)."""
-        facts = self._state.vehicles.get(unit)
-        return facts[0] if facts is not None else self._state.unit_keys.get(unit)
-
     def unit_keys(self, units: Iterable[int]) -> dict[int, str]:
-        """:meth:`unit_key` of many units at once ("" for units not read yet)."""
+        """The keys of ``units`` this index has read (vehicles, units seen through :meth:`suppliers_of`);
+        "" for the others."""
         vehicles, keys = self._state.vehicles, self._state.unit_keys
         return {u: facts[0] if (facts := vehicles.get(u)) is not None else keys.get(u, "") for u in units}
 

@@ -15,6 +15,7 @@ from roadpass.ledger import LedgerDraft, Subject
 from roadpass.store import ledger as ledger_store
 from roadpass.store import trace_write as w
 from roadpass.store.bulk import bulk_insert, lock_writer, next_id, placeholder
+from roadpass.store.engine import is_postgresql
 from roadpass.store.tables import LEDGERED_COLUMNS
 from roadpass.trace.capture import ParsedCapture
 from roadpass.trace.epcis.model import CapturedEvent, Role
@@ -38,8 +39,8 @@ def unit_cache(bind: Connection | Engine) -> w.UnitCache:
     return cache
 
 _CONTAINS = int(LinkKind.CONTAINS)
-_new_tuple = tuple.__new__
 _MADE_FROM = int(LinkKind.MADE_FROM)
+_new_tuple = tuple.__new__  # builds named tuples without their Python-level __new__ (capture hot path)
 
 CAPTURE_RULE = "GS1 EPCIS 2.0 capture interface (§8.2.6 / REST POST /capture)"
 
@@ -74,7 +75,7 @@ def refresh_statistics(engine: Engine) -> None:
     A bulk load into an empty database otherwise runs on the statistics of empty tables until autovacuum
     gets round to them, and the planner's sequential scans then cost more than the load itself. SQLite's
     planner prefers the indexes without statistics: nothing to do there."""
-    if engine.dialect.name != "postgresql":
+    if not is_postgresql(engine):
         return
     with engine.begin() as conn:
         for table in _CAPTURE_TABLES:

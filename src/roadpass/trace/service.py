@@ -74,9 +74,6 @@ class UnitRef:
     vin: str | None
 
 
-_Outcome = CaptureOutcome | CaptureRejected | CaptureFailed
-
-
 class _RollBack(Exception):
     def __init__(self, outcome: CaptureOutcome) -> None:
         self.outcome = outcome
@@ -113,18 +110,17 @@ class TraceService:
         part (schema validation, hash IDs, identifiers) of the next body runs in a worker process while
         this process stores the current one, so both cores work. Same code, same checks, same order.
         """
-        done = 0
-
-        def stored(outcome: _Outcome) -> _Outcome:
-            nonlocal done
-            done += 1
+        for done, outcome in enumerate(self._capture_each(bodies, actor, behaviour, parallel), 1):
             if done & (done - 1) == 0 and done <= 4096:  # after documents 1, 2, 4, 8, …: the tables grew
                 refresh_statistics(self.uow.engine)
-            return outcome
+            yield outcome
 
+    def _capture_each(
+        self, bodies: Iterable[bytes], actor: str, behaviour: str, parallel: bool
+    ) -> Iterator[CaptureOutcome | CaptureRejected | CaptureFailed]:
         if not parallel:
             for body in bodies:
-                yield stored(self._outcome(parse_for_storage(body, self.max_events), actor, behaviour))
+                yield self._outcome(parse_for_storage(body, self.max_events), actor, behaviour)
             return
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
@@ -132,9 +128,9 @@ class TraceService:
             for body in bodies:
                 pending.append(pool.submit(parse_for_storage, body, self.max_events))
                 if len(pending) > 2:
-                    yield stored(self._outcome(pending.popleft().result(), actor, behaviour))
+                    yield self._outcome(pending.popleft().result(), actor, behaviour)
             while pending:
-                yield stored(self._outcome(pending.popleft().result(), actor, behaviour))
+                yield self._outcome(pending.popleft().result(), actor, behaviour)
 
     def _outcome(
         self, parsed: ParsedCapture | CaptureRejected, actor: str, behaviour: str

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from starlette.types import Scope, Send
 
 from roadpass.access.model import ANONYMOUS
-from roadpass.access.policy import Op, allows
+from roadpass.access.policy import Op, decide
 from roadpass.access.service import OPEN, access_service
 from roadpass.api.deps import ActorDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
@@ -223,7 +223,7 @@ class PublicPassportReads:
     The hot path of a passport is a QR code scanned in a shop or at a recycling outlet: the same few
     kilobytes for everybody, read by somebody who is not signed in. A request that carries no credentials
     is the anonymous principal whatever else it says, so this door can decide it before the framework's
-    layers run: the same rule table (:func:`roadpass.access.policy.allows`), the same audience
+    layers run: the same rule table (:func:`roadpass.access.policy.decide`), the same audience
     (:meth:`AccessService.passport_role`), the same cached bytes the route would send. Anything else — a
     credential, a query string, a refusal, an unknown passport, a view not rendered yet or changed since —
     goes through the documented route, which gives the same answers the slow way.
@@ -232,6 +232,12 @@ class PublicPassportReads:
     def __init__(self, roadpass: Roadpass, app: FastAPI) -> None:
         self.roadpass = roadpass
         self.app = app
+        # Who a request without credentials is, and what it may read, is fixed by the settings: decide
+        # it once (the principal the access layer would resolve, the rule table, the passport audience).
+        principal = ANONYMOUS if roadpass.settings.auth_enabled else OPEN
+        self.audience: Role | None = None
+        if decide(principal, Op.PASSPORT_READ).allowed:
+            self.audience = Role(access_service(roadpass).passport_role(principal))
 
     async def __call__(self, scope: Scope, send: Send) -> bool:
         """Answer the request and return True, or return False and leave it to the application."""
@@ -255,12 +261,6 @@ class PublicPassportReads:
         return True
 
     def _cached(self, passport_id: str) -> bytes | None:
-        access = access_service(self.roadpass)
-        principal = OPEN if not self.roadpass.settings.auth_enabled else ANONYMOUS
-        if not allows(principal, Op.PASSPORT_READ):
+        if self.audience is None:
             return None
-        try:
-            audience = Role(access.passport_role(principal))
-        except ValueError:
-            return None
-        return passport_service(self.app, self.roadpass).cached_view_json(passport_id, audience)
+        return passport_service(self.app, self.roadpass).cached_view_json(passport_id, self.audience)

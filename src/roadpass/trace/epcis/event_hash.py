@@ -172,6 +172,7 @@ _Plan = tuple[int, str, "_Slot | None", bool, "dict[str | tuple[str, str], _Rend
 # Bounds of the memos of a _Ctx (each is cleared when full): EPC list items, and the other values.
 _EPC_LIMIT: Final = 200_000
 _MEMO_LIMIT: Final = 1 << 16
+_KEY_LIMIT: Final = 4096  # member names: few distinct ones
 
 
 class _Ctx:
@@ -221,7 +222,7 @@ class _Ctx:
         prefix, sep, local = name.partition(":")
         iri = self.ns.get(prefix) if sep else None
         found = name if iri is None else "{" + iri + "}" + local
-        if len(self.keys) >= 4096:
+        if len(self.keys) >= _KEY_LIMIT:
             self.keys.clear()
         self.keys[name] = found
         return found
