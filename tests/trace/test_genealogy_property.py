@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_model import FOREVER, Fact, ReferenceModel
 
-from roadpass.bootstrap import bootstrap
+from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.settings import Settings
+from roadpass.store import genealogy as gen_store
+from roadpass.trace.genealogy import WhereUsedResult
 from roadpass.trace.identifiers import canonical_id
 from roadpass.trace.timeutil import to_us
 
@@ -72,6 +74,16 @@ def _document(events: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _same_as_sql(app: Roadpass, target: str, at: int | None, result: WhereUsedResult) -> None:
+    """The in-memory index answers exactly as the recursive SQL over the link table: hits, order, roll-ups."""
+    with app.uow.read() as conn:
+        sql = gen_store.where_used(conn, app.trace.resolve(target).id, at, suppliers=app.trace.supplier_prefixes(conn))
+    assert list(result) == list(sql), (target, at)
+    assert (result.vins, result.vehicles_now, result.by_market, result.by_supplier) == (
+        sql.vins, sql.vehicles_now, sql.by_market, sql.by_supplier
+    ), (target, at)
+
+
 @settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=18), order_seed=st.integers(0, 2**16), batches=st.integers(1, 4))
 def test_stored_genealogy_matches_reference_model(
@@ -105,6 +117,7 @@ def test_stored_genealogy_matches_reference_model(
             if not any(target in (f.parent, f.child) for f in model.facts):
                 continue
             _unit, hits = app.trace.where_used(target)
+            _same_as_sql(app, target, None, hits)
             got = {h.key: [(s.start, s.end) for s in h.spans] for h in hits}
             want = model.where_used_ever(target)
             assert set(got) == set(want), (target, got, want)
@@ -113,6 +126,7 @@ def test_stored_genealogy_matches_reference_model(
                     assert got[key] == spans, (target, key)
             for at in instants:
                 _unit, hits_at = app.trace.where_used(target, at)
+                _same_as_sql(app, target, at, hits_at)
                 assert {h.key for h in hits_at} == model.where_used_at(target, at), (target, at)
         for root in {canonical_id(x) for x in [*V, *PACKS, *MODULES]}:
             if not any(root in (f.parent, f.child) for f in model.facts):

@@ -303,7 +303,7 @@ class PassportService:
     def installed_in(self, passport: BatteryPassport) -> list[WhereUsedHit]:
         """The vehicles the battery is or was fitted to, from the genealogy (a swapped pack moves)."""
         try:
-            return self.trace.where_used(passport.battery_id)[1]
+            return list(self.trace.where_used(passport.battery_id)[1])
         except UnitNotFound:
             return []
 

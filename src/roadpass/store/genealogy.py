@@ -10,10 +10,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from roadpass.store.genealogy_index import GenealogyIndex
-from roadpass.trace.genealogy import AsBuiltNode, LinkKind, Span, WhereUsedHit, normalise
+from roadpass.trace.genealogy import AsBuiltNode, LinkKind, Span, WhereUsedHit, WhereUsedResult, normalise, ranked
 from roadpass.trace.timeutil import FOREVER, NOW
 
 __all__ = ["as_built", "resolve_unit", "unit_by_id", "where_used", "where_used_indexed"]
@@ -114,7 +115,7 @@ def as_built(conn: Connection, root: int, at: int | None = None) -> AsBuiltNode 
 
 def where_used(
     conn: Connection, target: int, at: int | None = None, *, suppliers: Mapping[str, str] | None = None
-) -> list[WhereUsedHit]:
+) -> WhereUsedResult:
     """Every vehicle that contains or contained ``target`` at any depth, with the spans during which it
     did, plus any other unit that holds it as the top of its chain (loose stock, a removed pack at a
     workshop); with ``at``, only those holding it at that instant.
@@ -144,7 +145,7 @@ def where_used(
         names = tuple(sorted({s for v in via[node] if (s := supplier_of(v, suppliers)) is not None}))
         hits.append(WhereUsedHit(key, vin, market, tuple(merged), tuple(sorted(via[node])), names))
     hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
-    return hits
+    return WhereUsedResult.from_hits(hits)
 
 
 def supplier_of(key: str, suppliers: Mapping[str, str] | None) -> str | None:
@@ -181,68 +182,132 @@ def where_used_indexed(
     at: int | None = None,
     *,
     suppliers: Mapping[str, str] | None = None,
-) -> list[WhereUsedHit]:
-    """:func:`where_used` answered from the in-memory :class:`GenealogyIndex` (same rules, same result)."""
-    nodes, lo, hi, via = index.walk_up(conn, target, at)
-    if len(nodes) == 0:
-        return []
+) -> WhereUsedResult:
+    """:func:`where_used` answered from the in-memory :class:`GenealogyIndex` (same rules, same result).
+
+    The answer is worked out on arrays: the walk, which units top it, their order (by VIN through the
+    index's fixed-width VIN column), the counts and the roll-ups. Only the hit tuples are left to build
+    on first access."""
     instant = NOW if at is None else at
-    vehicles = index.vehicles(nodes)
-    # A unit tops the chain at the instant when it holds the target then and no row of the walk shows it
-    # held by a parent then (the walk followed every parent link overlapping its span).
-    live = (lo <= instant) & (hi > instant)
-    candidate_rows = np.flatnonzero(~vehicles & live)
-    held = np.sort(via[live])
-    chosen = vehicles.copy()
-    if len(candidate_rows):
-        candidates = nodes[candidate_rows]
-        if len(held):
-            at_pos = np.minimum(np.searchsorted(held, candidates), len(held) - 1)
-            candidate_rows = candidate_rows[held[at_pos] != candidates]
-        chosen[candidate_rows] = True
+    nodes, lo, hi, via, held = index.walk_up(conn, target, at, instant=instant)
+    if len(nodes) == 0:
+        return WhereUsedResult.empty()
+    # Vehicles, and any other unit that holds the target at the instant without sitting in a parent then
+    # (loose stock, a removed pack at a workshop).
+    chosen = index.vehicles(nodes) | ((lo <= instant) & (hi > instant) & ~held)
     nodes, lo, hi, via = nodes[chosen], lo[chosen], hi[chosen], via[chosen]
     if len(nodes) == 0:
-        return []
-    order = np.lexsort((lo, nodes))
-    nodes, lo, hi, via = nodes[order], lo[order], hi[order], via[order]
-    node_list, lo_list, hi_list, via_list = nodes.tolist(), lo.tolist(), hi.tolist(), via.tolist()
-    below_all = set(via_list)
-    names = index.suppliers_of(conn, below_all, suppliers or {}, lambda key: supplier_of(key, suppliers))
-    keys = index.unit_keys(below_all)
-    known = index.vehicle_facts()
-    others = _units(conn, {n for n in set(node_list) if n not in known})
+        return WhereUsedResult.empty()
+
+    # Hits in answer order: vehicles by VIN (then key), then other holders by key.
+    table = index.vehicle_table()
+    units, row_unit = np.unique(nodes, return_inverse=True)
+    slots = table.slots(units)
+    vehicle_hits = np.flatnonzero(slots >= 0)
+    vehicle_slots = slots[vehicle_hits]
+    vin_text = table.vin_text[vehicle_slots]
+    by_vin = np.argsort(vin_text, kind="stable")
+    ordered_vins = vin_text[by_vin]
+    if len(ordered_vins) > 1 and (ordered_vins[1:] == ordered_vins[:-1]).any():  # one VIN on two units
+        by_vin = np.array(
+            sorted(by_vin.tolist(), key=lambda h: (table.vins[vehicle_slots[h]], table.keys[vehicle_slots[h]])),
+            dtype=np.int64,
+        )
+    other_hits = np.flatnonzero(slots < 0)
+    others = _units(conn, set(units[other_hits].tolist()))
+    other_order = sorted(other_hits.tolist(), key=lambda h: others[int(units[h])][0])
+    hit_order = np.concatenate([vehicle_hits[by_vin], np.array(other_order, dtype=np.int64)])
+    rank = np.empty(len(units), dtype=np.int64)
+    rank[hit_order] = np.arange(len(units))
+    row_hit = rank[row_unit]
+    order = np.lexsort((lo, row_hit))
+    row_hit, lo, hi, via = row_hit[order], lo[order], hi[order], via[order]
+    first = np.flatnonzero(np.r_[True, row_hit[1:] != row_hit[:-1]])
+    n_vehicles = len(vehicle_hits)
+    hit_slots = vehicle_slots[by_vin]
+
+    # Counts and roll-ups on the arrays.
+    vehicle_rows = row_hit < n_vehicles
+    open_hits = np.maximum.reduceat((hi == FOREVER).astype(np.int8), first)[:n_vehicles]
+    markets = table.markets[hit_slots].tolist()
+    market_totals = np.bincount(table.market_code[hit_slots], minlength=len(table.market_names)).tolist()
+    market_counts = {m or "unknown": n for m, n in zip(table.market_names, market_totals, strict=True) if n}
+    below = np.unique(via)
+    below_code, names, unit_keys = index.suppliers(
+        conn, below, suppliers or {}, lambda key: supplier_of(key, suppliers)
+    )
+    names = list(names)
+    row_below = np.searchsorted(below, via)
+    row_code = below_code[row_below].astype(np.int64)
+    named = vehicle_rows & (row_code >= 0)
+    pairs = np.unique(row_hit[named] * (len(names) + 1) + row_code[named])
+    per_supplier = np.bincount(pairs % (len(names) + 1), minlength=len(names)).tolist()
+    supplier_counts = {name: n for name, n in zip(names, per_supplier, strict=False) if n}
+    named_hits = pairs // (len(names) + 1)  # sorted, as pairs are
+    unnamed = n_vehicles - (int(np.count_nonzero(named_hits[1:] != named_hits[:-1])) + 1 if len(pairs) else 0)
+    if unnamed:
+        supplier_counts["unknown"] = unnamed
+
+    vins = table.vins[hit_slots].tolist()
+    vehicle_keys = table.keys[hit_slots]  # copied now: the table's columns follow later market changes
+
+    def build() -> list[WhereUsedHit]:
+        keys = [*vehicle_keys.tolist(), *(others[int(units[h])][0] for h in other_order)]
+        hit_vins: list[str | None] = [*vins, *([None] * len(other_order))]
+        hit_markets = [*markets, *(others[int(units[h])][2] for h in other_order)]
+        below_keys = [unit_keys.get(u, "") for u in below.tolist()]
+        return _hits(keys, hit_vins, hit_markets, first, lo, hi, row_code, row_below, below_keys, names)
+
+    return WhereUsedResult(
+        count=len(units),
+        vins=vins,
+        vehicles_now=int(np.count_nonzero(open_hits)),
+        by_market=ranked(market_counts),
+        by_supplier=ranked(supplier_counts),
+        build=build,
+    )
+
+
+def _hits(
+    keys: list[str],
+    vins: list[str | None],
+    markets: list[str | None],
+    first: npt.NDArray[np.int64],
+    lo: npt.NDArray[np.int64],
+    hi: npt.NDArray[np.int64],
+    row_code: npt.NDArray[np.int64],
+    row_below: npt.NDArray[np.int64],
+    below_keys: list[str],
+    names: list[str],
+) -> list[WhereUsedHit]:
+    """The hit tuples of a where-used answer from its sorted rows (``first``: each hit's first row)."""
     # Most vehicles hold the target through one path, or through several paths (the modules of one pack
     # made from the same lot) that agree on the span and on the unit below: one span, one unit below.
     # Which groups of rows agree is worked out on the arrays at once; only the others take the long way.
-    starts = np.r_[True, nodes[1:] != nodes[:-1]]
-    first_rows = np.flatnonzero(starts)
-    differs = np.r_[False, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1]) | (via[1:] != via[:-1])] & ~starts
-    uniform = (np.add.reduceat(differs.astype(np.int64), first_rows) == 0).tolist()
-    first = first_rows.tolist()
-    bounds = [*first[1:], len(node_list)]
+    starts = np.zeros(len(lo), dtype=bool)
+    starts[first] = True
+    differs = np.r_[False, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1]) | (row_below[1:] != row_below[:-1])] & ~starts
+    uniform = (np.add.reduceat(differs.astype(np.int64), first) == 0).tolist()
+    first_list = first.tolist()
+    bounds = [*first_list[1:], len(lo)]
+    lo_list, hi_list, below_list, code_list = lo.tolist(), hi.tolist(), row_below.tolist(), row_code.tolist()
+    single = [(name,) for name in names]
     hits: list[WhereUsedHit] = []
     new_tuple = tuple.__new__
-    vehicle_get = known.get
-    for i, j, same in zip(first, bounds, uniform, strict=True):
-        node = node_list[i]
-        key, vin, market = vehicle_get(node) or others[node]
+    for h, (i, j, same) in enumerate(zip(first_list, bounds, uniform, strict=True)):
         if same:
-            below = via_list[i]
-            name = names.get(below)
+            c = code_list[i]
             # tuple.__new__ straight: the named tuples' generated __new__ costs more than the rest here.
             span = new_tuple(Span, (lo_list[i], hi_list[i]))
-            hits.append(
-                new_tuple(WhereUsedHit, (key, vin, market, (span,), (keys[below],), (name,) if name else ()))
-            )
+            hits.append(new_tuple(WhereUsedHit, (
+                keys[h], vins[h], markets[h], (span,), (below_keys[below_list[i]],), single[c] if c >= 0 else ()
+            )))
             continue
         spans = normalise(Span(lo_list[k], hi_list[k]) for k in range(i, j))
-        below_set = sorted(set(via_list[i:j]))
-        found = sorted({n for v in below_set if (n := names.get(v)) is not None})
-        hits.append(WhereUsedHit(key, vin, market, tuple(spans), tuple(keys[v] for v in below_set), tuple(found)))
-    # Vehicles by VIN, then other holders by key: one text per hit, so that the sort compares plain
-    # strings (CPython's fast path for a list of str keys), not tuples through a lambda.
-    texts = ["\x00" + vin + "\x00" + key if vin is not None else "\x01" + key for key, vin, *_rest in hits]
-    return [hits[i] for i in sorted(range(len(hits)), key=texts.__getitem__)]
+        below_set = sorted({below_keys[b] for b in below_list[i:j]})
+        found = sorted({names[c] for c in code_list[i:j] if c >= 0})
+        hits.append(WhereUsedHit(keys[h], vins[h], markets[h], tuple(spans), tuple(below_set), tuple(found)))
+    return hits
 
 
 def _units(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str | None, str | None]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -26,15 +26,93 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
-from roadpass.trace.timeutil import FOREVER
+from roadpass.trace.timeutil import FOREVER, NOW
 
-__all__ = ["GenealogyIndex", "sizes"]
+__all__ = ["GenealogyIndex", "VehicleTable", "sizes"]
 
 BEGINNING = -FOREVER
 MAX_DEPTH = 32
 _CHUNK = 200_000
 
 I64 = npt.NDArray[np.int64]
+
+
+Objects = npt.NDArray[np.object_]
+
+
+@dataclass(slots=True)
+class VehicleTable:
+    """Key, VIN and market of every vehicle unit as columns in unit-id order, so that a recall over
+    thousands of vehicles picks its facts with array indexing rather than one dictionary probe each."""
+
+    ids: I64
+    keys: Objects
+    vins: Objects
+    markets: Objects
+    vin_text: npt.NDArray[np.str_]  # the VINs again as fixed-width text, for ordering without Python compares
+    market_code: npt.NDArray[np.intp]  # position of each vehicle's market in market_names, for counting
+    market_names: list[str | None]
+
+    @classmethod
+    def of(cls, facts: Mapping[int, tuple[str, str, str | None]]) -> VehicleTable:
+        """A table of ``facts`` (unit id -> key, VIN, market)."""
+        ids = np.array(sorted(facts), dtype=np.int64)
+        rows = [facts[i] for i in ids.tolist()]
+        keys, vins, markets = (np.empty(len(rows), dtype=object) for _ in range(3))
+        keys[:] = [r[0] for r in rows]
+        vins[:] = [r[1] for r in rows]
+        markets[:] = [r[2] for r in rows]
+        names: dict[str | None, int] = {}
+        codes = np.array([names.setdefault(r[2], len(names)) for r in rows], dtype=np.intp)
+        return cls(
+            ids, keys, vins, markets, np.array(vins.tolist() or [""], dtype=str)[: len(rows)], codes, list(names)
+        )
+
+    def _code(self, market: str | None) -> int:
+        if market not in self.market_names:
+            self.market_names.append(market)
+        return self.market_names.index(market)
+
+    def slots(self, units: I64) -> I64:
+        """Row of each of ``units`` in the table, -1 for units that are not vehicles."""
+        if len(self.ids) == 0:
+            return np.full(len(units), -1, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.ids, units), len(self.ids) - 1)
+        return np.where(self.ids[where] == units, where, -1)
+
+    def get(self, unit: int) -> tuple[str, str, str | None] | None:
+        """Key, VIN and market of one unit, None when it is not a vehicle."""
+        slot = int(self.slots(np.array([unit], dtype=np.int64))[0])
+        if slot < 0:
+            return None
+        return self.keys[slot], self.vins[slot], self.markets[slot]
+
+    def merged(self, facts: Mapping[int, tuple[str, str, str | None]]) -> VehicleTable:
+        """This table with ``facts`` added or, for units already in it, replacing theirs."""
+        if not facts:
+            return self
+        units = np.array(sorted(facts), dtype=np.int64)
+        slots = self.slots(units)
+        known = slots >= 0
+        for unit, slot in zip(units[known].tolist(), slots[known].tolist(), strict=True):
+            self.keys[slot], self.vins[slot], self.markets[slot] = facts[unit]
+            self.market_code[slot] = self._code(facts[unit][2])
+        if known.all():
+            return self
+        fresh = VehicleTable.of({u: facts[u] for u in units[~known].tolist()})
+        if len(self.ids) and fresh.ids[0] <= self.ids[-1]:  # not past the end (ids are handed out rising)
+            everything = dict(zip(self.ids.tolist(), zip(self.keys, self.vins, self.markets, strict=True), strict=True))
+            return VehicleTable.of({**everything, **{u: facts[u] for u in fresh.ids.tolist()}})
+        codes = np.array([self._code(m) for m in fresh.markets.tolist()], dtype=np.intp)
+        return VehicleTable(
+            np.concatenate([self.ids, fresh.ids]),
+            np.concatenate([self.keys, fresh.keys]),
+            np.concatenate([self.vins, fresh.vins]),
+            np.concatenate([self.markets, fresh.markets]),
+            np.concatenate([self.vin_text, fresh.vin_text]),
+            np.concatenate([self.market_code, codes]),
+            self.market_names,
+        )
 
 
 @dataclass(slots=True)
@@ -46,10 +124,14 @@ class _State:
     link_ids: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sorted copy for patching
     link_pos: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # position of link_ids[i]
     delta: dict[int, list[tuple[int, int, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    multi_linked: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sorted child ids
     delta_size: int = 0
     vin_mask: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    vehicles: dict[int, tuple[str, str, str | None]] = field(default_factory=dict)  # id -> key, VIN, market
-    supplier_names: dict[int, str | None] = field(default_factory=dict)
+    vehicles: VehicleTable = field(default_factory=lambda: VehicleTable.of({}))
+    # Supplier party of units seen below a hit, by unit id: -2 not read yet, -1 none, else a position in
+    # supplier_names; and the keys of those units (kept for building hits).
+    supplier_code: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    supplier_names: list[str] = field(default_factory=list)
     unit_keys: dict[int, str] = field(default_factory=dict)
     supplier_signature: int = 0
     max_link: int = 0
@@ -111,12 +193,20 @@ class GenealogyIndex:
         order = np.argsort(ids, kind="stable")
         vin_mask = np.zeros(max_unit + 1, dtype=bool)
         vin_sql = f"SELECT id, key, vin, market FROM unit WHERE vin IS NOT NULL AND id <= {max_unit}"
-        vehicles = {int(i): (k, v, m) for i, k, v, m in conn.exec_driver_sql(vin_sql)}
-        vin_mask[list(vehicles)] = True
+        facts = {int(i): (k, v, m) for i, k, v, m in conn.exec_driver_sql(vin_sql)}
+        vin_mask[list(facts)] = True
+        vehicles = VehicleTable.of(facts)
+        # Children linked to one parent more than once (the same cell lot named twice as an input): the
+        # only units whose climb can yield the same row twice, so the only ones the walk must dedupe.
+        with np.errstate(over="ignore"):
+            pair = np.sort(child.view(np.uint64) * _MIX[0] + parent.view(np.uint64) * _MIX[1])
+        twice = np.flatnonzero(pair[1:] == pair[:-1])
+        multi = np.unique(child[np.isin(child.view(np.uint64) * _MIX[0] + parent.view(np.uint64) * _MIX[1],
+                                        pair[twice])]) if len(twice) else np.zeros(0, dtype=np.int64)
         self._state = _State(
             offsets=offsets, parent=parent, start=start, end=end, link_ids=ids[order], link_pos=order,
-            vin_mask=vin_mask, vehicles=vehicles, max_link=max_link, max_change=max_change, max_unit=max_unit,
-            built=True,
+            vin_mask=vin_mask, vehicles=vehicles, multi_linked=multi, max_link=max_link, max_change=max_change,
+            max_unit=max_unit, built=True,
         )
 
     def refresh(self, conn: Connection) -> None:
@@ -160,44 +250,55 @@ class GenealogyIndex:
         """Re-read key, VIN and market of vehicles that are new or whose market changed."""
         state = self._state
         wanted = sorted(u for u in units if u < len(state.vin_mask) and state.vin_mask[u])
+        facts: dict[int, tuple[str, str, str | None]] = {}
         for start in range(0, len(wanted), 900):
             part = ", ".join(map(str, wanted[start : start + 900]))
             for i, k, v, m in conn.exec_driver_sql(f"SELECT id, key, vin, market FROM unit WHERE id IN ({part})"):
-                state.vehicles[int(i)] = (k, v, m)
+                facts[int(i)] = (k, v, m)
+        state.vehicles = state.vehicles.merged(facts)
 
-    def suppliers_of(
+    def suppliers(
         self,
         conn: Connection,
-        units: set[int],
+        units: I64,
         mapping: Mapping[str, str],
         name_of: Callable[[str], str | None],
-    ) -> dict[int, str | None]:
-        """The supplier party of each unit (by its key's GS1 company prefix), cached: a unit's key never
-        changes, so only units not seen before are read. ``mapping`` is the company-prefix table."""
+    ) -> tuple[npt.NDArray[np.int16], list[str], Mapping[int, str]]:
+        """The supplier party of each of ``units`` (by its key's GS1 company prefix) as codes into a list
+        of names (-1: none), and a mapping that holds the units' keys.
+
+        Cached as an array over unit ids: a unit's key never changes, so only units not seen before are
+        read, and a recall over thousands of units looks its suppliers up in one indexing operation.
+        ``mapping`` is the company-prefix table; when it changes, the suppliers are worked out again."""
         state = self._state
         signature = hash(tuple(sorted(mapping.items())))
-        if signature != state.supplier_signature:
-            state.supplier_names.clear()
+        if signature != state.supplier_signature or len(state.unit_keys) > 1_000_000:
+            state.supplier_code = np.full(len(state.supplier_code), -2, dtype=np.int16)
+            state.supplier_names, state.unit_keys = [], {}
             state.supplier_signature = signature
-        missing = sorted(u for u in units if u not in state.supplier_names)
-        for start in range(0, len(missing), 900):
-            part = ", ".join(map(str, missing[start : start + 900]))
-            for unit, key in conn.exec_driver_sql(f"SELECT id, key FROM unit WHERE id IN ({part})"):
-                state.unit_keys[int(unit)] = key
-                state.supplier_names[int(unit)] = name_of(key)
-        if len(state.supplier_names) > 1_000_000:
-            state.supplier_names.clear()
-            state.unit_keys.clear()
-        return {u: state.supplier_names.get(u) for u in units}
+        top = int(units.max()) + 1 if len(units) else 0
+        if top > len(state.supplier_code):
+            grown = np.full(max(top, state.max_unit + 1), -2, dtype=np.int16)
+            grown[: len(state.supplier_code)] = state.supplier_code
+            state.supplier_code = grown
+        codes = state.supplier_code[units]
+        missing = units[codes == -2].tolist()
+        if missing:
+            position = {name: i for i, name in enumerate(state.supplier_names)}
+            for begin in range(0, len(missing), 900):
+                part = ", ".join(map(str, missing[begin : begin + 900]))
+                for unit, key in conn.exec_driver_sql(f"SELECT id, key FROM unit WHERE id IN ({part})"):
+                    name = name_of(key)
+                    if name is not None and name not in position:
+                        position[name] = len(state.supplier_names)
+                        state.supplier_names.append(name)
+                    state.supplier_code[int(unit)] = -1 if name is None else position[name]
+                    state.unit_keys[int(unit)] = key
+            codes = state.supplier_code[units]
+        return codes, state.supplier_names, state.unit_keys
 
-    def unit_keys(self, units: Iterable[int]) -> dict[int, str]:
-        """The keys of ``units`` this index has read (vehicles, units seen through :meth:`suppliers_of`);
-        "" for the others."""
-        vehicles, keys = self._state.vehicles, self._state.unit_keys
-        return {u: facts[0] if (facts := vehicles.get(u)) is not None else keys.get(u, "") for u in units}
-
-    def vehicle_facts(self) -> Mapping[int, tuple[str, str, str | None]]:
-        """Key, VIN and market of every vehicle unit, by unit id (read-only view)."""
+    def vehicle_table(self) -> VehicleTable:
+        """Key, VIN and market of every vehicle unit, as columns (read-only)."""
         return self._state.vehicles
 
     def vehicle(self, unit: int) -> tuple[str, str, str | None] | None:
@@ -231,15 +332,19 @@ class GenealogyIndex:
 
     # -- asking ---------------------------------------------------------------------------------------
 
-    def walk_up(self, conn: Connection, target: int, at: int | None = None) -> tuple[I64, I64, I64, I64]:
-        """Every unit above ``target``: arrays (node, start, end, via) — the unit held the target during
-        ``[start, end)`` and was reached from ``via``; only spans holding ``at`` when given. Each
-        (node, span, via) appears once."""
+    def walk_up(
+        self, conn: Connection, target: int, at: int | None = None, *, instant: int | None = None
+    ) -> tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]:
+        """Every unit above ``target``: arrays (node, start, end, via, held) — the unit held the target
+        during ``[start, end)`` and was reached from ``via``; only spans holding ``at`` when given. Each
+        (node, span, via) appears once. ``held`` tells, for rows whose span holds ``instant`` (default
+        ``at``, else now), whether the unit itself sat in a parent then (it is not the top of its chain)."""
+        moment = instant if instant is not None else (at if at is not None else NOW)
         with self._lock:
             self.refresh(conn)
-            return self._walk(target, at)
+            return self._walk(target, at, moment)
 
-    def _walk(self, target: int, at: int | None) -> tuple[I64, I64, I64, I64]:
+    def _walk(self, target: int, at: int | None, instant: int) -> tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]:
         state = self._state
         offsets, parent, start, end = state.offsets, state.parent, state.start, state.end
         limit = len(offsets) - 1
@@ -247,6 +352,8 @@ class GenealogyIndex:
         lo = np.array([BEGINNING], dtype=np.int64)
         hi = np.array([FOREVER], dtype=np.int64)
         found: list[I64] = []
+        held: list[npt.NDArray[np.bool_]] = []
+        came_from = np.zeros(0, dtype=np.int64)  # for each row of the last level, its frontier position
         for _depth in range(MAX_DEPTH):
             if len(nodes) == 0:
                 break
@@ -263,19 +370,38 @@ class GenealogyIndex:
             keep = new_lo < new_hi
             if at is not None:
                 keep &= (e_start <= at) & (e_end > at)
-            level = [np.stack([parent[index][keep], new_lo[keep], new_hi[keep], nodes[owner[keep]]], axis=1)]
+            owner = owner[keep]
+            level = [np.stack([parent[index][keep], new_lo[keep], new_hi[keep], nodes[owner]], axis=1)]
+            owners = [owner]
             if state.delta:
                 extra = _delta_edges(state.delta, nodes, lo, hi, at)
                 if extra is not None:
-                    level.append(extra)
-            rows = _distinct(np.concatenate(level) if len(level) > 1 else level[0])
+                    level.append(extra[0])
+                    owners.append(extra[1])
+            rows = np.concatenate(level) if len(level) > 1 else level[0]
+            if found:  # this level's frontier came from the previous level's rows: which of them sit in a parent
+                live = (rows[:, 1] <= instant) & (rows[:, 2] > instant)
+                sitting = np.zeros(len(nodes), dtype=bool)
+                sitting[(np.concatenate(owners) if len(owners) > 1 else owners[0])[live]] = True
+                held.append(sitting[came_from])
+            # From a frontier of distinct (unit, span), rows repeat only through a unit linked twice to one
+            # parent, or through links added since the build: only then is the level deduped.
+            if len(level) > 1 or _any_in(nodes, state.multi_linked):
+                rows = _distinct(rows)
             found.append(rows)
-            nodes, lo, hi = rows[:, 0], rows[:, 1], rows[:, 2]
+            # The next level climbs from each (unit, span) once, whichever unit below it was reached from
+            # (a pack reached through its several modules made from one lot).
+            if len(nodes) == 1:
+                frontier, came_from = rows, np.arange(len(rows))
+            else:
+                frontier, came_from = _distinct_with_inverse(rows[:, :3])
+            nodes, lo, hi = frontier[:, 0], frontier[:, 1], frontier[:, 2]
         if not found:
             empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty, empty
+            return empty, empty, empty, empty, np.zeros(0, dtype=bool)
+        held.extend(np.zeros(len(rows), dtype=bool) for rows in found[len(held) :])
         rows = np.concatenate(found)
-        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], np.concatenate(held)
 
     def vehicles(self, nodes: I64) -> npt.NDArray[np.bool_]:
         """Which of ``nodes`` carry a VIN."""
@@ -285,46 +411,64 @@ class GenealogyIndex:
         out[inside] = mask[nodes[inside]]
         return out
 
-    def held_at(self, nodes: I64, instant: int) -> npt.NDArray[np.bool_]:
-        """For each of ``nodes``: is some link holding it as a child at ``instant``?"""
-        state = self._state
-        offsets = state.offsets
-        limit = len(offsets) - 1
-        known = nodes < limit
-        safe = np.where(known, nodes, 0)
-        base = np.where(known, offsets[safe], 0)
-        counts = np.where(known, offsets[safe + 1] - base, 0)
-        owner = np.repeat(np.arange(len(nodes)), counts)
-        first = np.cumsum(counts) - counts
-        index = np.arange(int(counts.sum())) - np.repeat(first, counts) + np.repeat(base, counts)
-        live = (state.start[index] <= instant) & (state.end[index] > instant)
-        held = np.bincount(owner[live], minlength=len(nodes)) > 0
-        if state.delta:
-            for i, node in enumerate(nodes.tolist()):
-                if not held[i] and any(s <= instant < e for _p, s, e, _l in state.delta.get(node, ())):
-                    held[i] = True
-        return held
-
 
 # Odd 64-bit multipliers: a row's (node, start, end, via) folds into one integer, so rows are told apart
 # with a one-dimensional unique (a radix-friendly sort) instead of a lexicographic sort of 4-wide rows.
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
 
 
+def _fold(rows: I64) -> npt.NDArray[np.uint64]:
+    """One 64-bit number per row (column by column: cheaper than a product over a 2-D temporary)."""
+    columns = rows.view(np.uint64)
+    with np.errstate(over="ignore"):
+        folded: npt.NDArray[np.uint64] = columns[:, 0] * _MIX[0]
+        for c in range(1, rows.shape[1]):
+            folded += columns[:, c] * _MIX[c]
+    return folded
+
+
+def _any_in(values: I64, ordered: I64) -> bool:
+    """Whether any of ``values`` is in the sorted array ``ordered``."""
+    if len(ordered) == 0 or len(values) == 0:
+        return False
+    where = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return bool((ordered[where] == values).any())
+
+
+def _distinct_with_inverse(rows: I64) -> tuple[I64, I64]:
+    """The distinct rows of ``rows`` (in no particular order) and, for each row, the position of its
+    distinct row."""
+    if len(rows) < 2:
+        return rows, np.zeros(len(rows), dtype=np.int64)
+    folded = _fold(rows)
+    order = np.argsort(folded)
+    ordered = folded[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return rows[order[starts]], inverse
+
+
 def _distinct(rows: I64) -> I64:
-    """``rows`` without repeats of the same (node, start, end, via)."""
+    """``rows`` without repeats (first of each kept, order kept)."""
     if len(rows) < 2:
         return rows
-    with np.errstate(over="ignore"):
-        folded = (rows.view(np.uint64) * _MIX).sum(axis=1, dtype=np.uint64)
-    _keys, first = np.unique(folded, return_index=True)
-    return rows if len(first) == len(rows) else rows[np.sort(first)]
+    folded = _fold(rows)
+    order = np.argsort(folded, kind="stable")
+    ordered = folded[order]
+    repeat = ordered[1:] == ordered[:-1]
+    if not repeat.any():
+        return rows
+    return rows[np.sort(order[np.r_[True, ~repeat]])]
 
 
 def _delta_edges(
     delta: dict[int, list[tuple[int, int, int, int]]], nodes: I64, lo: I64, hi: I64, at: int | None
-) -> I64 | None:
+) -> tuple[I64, I64] | None:
+    """Rows (parent, start, end, via) from the links added since the build, with the frontier row each
+    climbed from."""
     out: list[tuple[int, int, int, int]] = []
+    owners: list[int] = []
     for i, node in enumerate(nodes.tolist()):
         edges = delta.get(node)
         if not edges:
@@ -336,9 +480,10 @@ def _delta_edges(
             s, e = max(low, start), min(high, end)
             if s < e:
                 out.append((parent, s, e, node))
+                owners.append(i)
     if not out:
         return None
-    return np.array(out, dtype=np.int64)
+    return np.array(out, dtype=np.int64), np.array(owners, dtype=np.int64)
 
 
 def sizes(index: GenealogyIndex) -> dict[str, Any]:

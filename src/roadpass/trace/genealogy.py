@@ -14,11 +14,11 @@ the store hands it. The store runs the same rules in bulk.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from roadpass.trace.timeutil import FOREVER
 
@@ -30,9 +30,11 @@ __all__ = [
     "Span",
     "TopLevelHit",
     "WhereUsedHit",
+    "WhereUsedResult",
     "containment_history",
     "intersect",
     "normalise",
+    "ranked",
     "subtract",
     "top_level_spans",
 ]
@@ -238,3 +240,90 @@ class WhereUsedHit(NamedTuple):
     def current(self) -> bool:
         """True when the containment is still open now."""
         return any(span.end == FOREVER for span in self.spans)
+
+
+def ranked(counts: Mapping[str, int]) -> dict[str, int]:
+    """Counts most first, ties by name (one stable order for reports and comparisons)."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+class WhereUsedResult(Sequence[WhereUsedHit]):
+    """A where-used answer: the hits in order (vehicles by VIN, then other top-level holders by key) and
+    the recall's roll-ups — how many vehicles ever and now, by market, by supplier of the unit directly
+    below the vehicle.
+
+    The counts, the VIN list and the roll-ups are computed with the answer; the hit tuples are built on
+    first access. A recall over a big lot is usually read as counts and roll-ups first and paged through
+    after, and building thousands of tuples costs more than the rest of the answer.
+    """
+
+    __slots__ = ("_build", "_count", "_hits", "by_market", "by_supplier", "vehicles_now", "vins")
+
+    def __init__(
+        self,
+        *,
+        count: int,
+        vins: list[str],
+        vehicles_now: int,
+        by_market: dict[str, int],
+        by_supplier: dict[str, int],
+        build: Callable[[], list[WhereUsedHit]],
+    ) -> None:
+        self._count = count
+        self._hits: list[WhereUsedHit] | None = None
+        self._build = build
+        #: VINs of the vehicles hit, in hit order.
+        self.vins = vins
+        #: Vehicles holding the unit or lot now.
+        self.vehicles_now = vehicles_now
+        #: Vehicles per market (country last sold or registered; "unknown" when none), most first.
+        self.by_market = by_market
+        #: Vehicles per supplier party of the unit below the vehicle ("unknown" when none), most first.
+        self.by_supplier = by_supplier
+
+    @classmethod
+    def from_hits(cls, hits: Iterable[WhereUsedHit]) -> WhereUsedResult:
+        """A result over hits already built (a filtered answer, a small reference answer)."""
+        kept = list(hits)
+        vehicles = [h for h in kept if h.vin]
+        return cls(
+            count=len(kept),
+            vins=[h.vin for h in vehicles if h.vin],
+            vehicles_now=sum(1 for h in vehicles if h.current),
+            by_market=ranked(Counter(h.market or "unknown" for h in vehicles)),
+            by_supplier=ranked(Counter(s for h in vehicles for s in (h.suppliers or ("unknown",)))),
+            build=lambda: kept,
+        )
+
+    @classmethod
+    def empty(cls) -> WhereUsedResult:
+        """No unit holds or held it."""
+        return cls.from_hits(())
+
+    @property
+    def vehicles(self) -> int:
+        """How many vehicles hold or held the unit or lot."""
+        return len(self.vins)
+
+    def _all(self) -> list[WhereUsedHit]:
+        if self._hits is None:
+            self._hits = self._build()
+        return self._hits
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> WhereUsedHit: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[WhereUsedHit]: ...
+
+    def __getitem__(self, index: int | slice) -> WhereUsedHit | list[WhereUsedHit]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[WhereUsedHit]:
+        return iter(self._all())
+
+    def __repr__(self) -> str:
+        return f"WhereUsedResult({self._count} hits, {self.vehicles} vehicles, {self.vehicles_now} now)"

@@ -28,7 +28,7 @@ from roadpass.store.trace_capture import (
 from roadpass.store.uow import UnitOfWork
 from roadpass.trace.capture import CaptureRejected, ParsedCapture, parse_capture, parse_for_storage
 from roadpass.trace.epcis.schema import SchemaProblem
-from roadpass.trace.genealogy import AsBuiltNode, WhereUsedHit
+from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult
 from roadpass.trace.identifiers import IdentifierError, canonical_id
 from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.vin import VinError, parse_vin
@@ -246,16 +246,17 @@ class TraceService:
             raise UnitNotFound(identifier)
         return tree
 
-    def where_used(self, identifier: str, at: int | None = None) -> tuple[UnitRef, list[WhereUsedHit]]:
+    def where_used(self, identifier: str, at: int | None = None) -> tuple[UnitRef, WhereUsedResult]:
         """Every vehicle (and loose top-level unit) that contains or contained a unit or lot."""
         unit = self.resolve(identifier)
         with self.uow.read() as conn:
-            suppliers = self._suppliers(conn)
+            suppliers = self.supplier_prefixes(conn)
             index = genealogy_index(self.uow.engine)
             return unit, gen_store.where_used_indexed(conn, index, unit.id, at, suppliers=suppliers)
 
     @staticmethod
-    def _suppliers(conn: Any) -> dict[str, str]:
+    def supplier_prefixes(conn: Any) -> dict[str, str]:
+        """GS1 company prefix -> party name, for rolling where-used answers up by supplier."""
         from sqlalchemy import text
 
         return {str(g): str(n) for g, n in conn.execute(text("SELECT gcp, name FROM party WHERE gcp IS NOT NULL"))}

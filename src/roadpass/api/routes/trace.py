@@ -5,7 +5,6 @@ The EPCIS standard has no current-state or hierarchy query; these endpoints are 
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -14,7 +13,7 @@ from fastapi.responses import Response
 from roadpass.access.policy import Op, decide_unit
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
-from roadpass.trace.genealogy import AsBuiltNode, WhereUsedHit
+from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult
 from roadpass.trace.query import Visibility
 from roadpass.trace.service import TraceService, UnitNotFound, UnitRef
 from roadpass.trace.timeutil import FOREVER, iso_utc, parse_time
@@ -45,16 +44,15 @@ def as_built_json(node: AsBuiltNode) -> dict[str, Any]:
     return out
 
 
-def where_used_json(target: str, at: str | None, hits: list[WhereUsedHit]) -> dict[str, Any]:
+def where_used_json(target: str, at: str | None, result: WhereUsedResult) -> dict[str, Any]:
     """Where-used hits with roll-ups by market and by supplier."""
-    vehicles = [h for h in hits if h.vin]
     return {
         "id": target,
         "at": at,
-        "vehicles": len(vehicles),
-        "vehiclesNow": sum(1 for h in vehicles if h.current),
-        "byMarket": dict(Counter(h.market or "unknown" for h in vehicles).most_common()),
-        "bySupplier": dict(Counter(s for h in vehicles for s in (h.suppliers or ("unknown",))).most_common()),
+        "vehicles": result.vehicles,
+        "vehiclesNow": result.vehicles_now,
+        "byMarket": result.by_market,
+        "bySupplier": result.by_supplier,
         "hits": [
             {
                 "id": h.key,
@@ -65,7 +63,7 @@ def where_used_json(target: str, at: str | None, hits: list[WhereUsedHit]) -> di
                 "via": list(h.via),
                 "suppliers": list(h.suppliers),
             }
-            for h in hits
+            for h in result
         ],
     }
 
@@ -80,15 +78,15 @@ def _instant(at: str | None) -> int | Response | None:
 
 
 def visible_hits(
-    trace: TraceService, unit: UnitRef, hits: list[WhereUsedHit], visibility: Visibility | None
-) -> list[WhereUsedHit] | None:
+    trace: TraceService, unit: UnitRef, hits: WhereUsedResult, visibility: Visibility | None
+) -> WhereUsedResult | None:
     """Where-used hits the caller may see: all of them for the owner of the unit or lot asked about (a
     recall needs the whole blast radius), else the vehicles that are the caller's, shared with it or in
     its mandate. None when that leaves nothing of a unit the caller may not see (answered as not found)."""
     if visibility is None or visibility.sees_unit(unit.key, trace.unit_market(unit.id)):
         return hits
     kept = [h for h in hits if visibility.sees_unit(h.key, h.market if h.vin else None)]
-    return kept or None
+    return WhereUsedResult.from_hits(kept) if kept else None
 
 
 @router.get("/as-built/{identifier:path}", summary="The as-built tree under a unit (VIN, EPC, DL URI).")
