@@ -214,7 +214,7 @@ def where_used_indexed(
             dtype=np.int64,
         )
     other_hits = np.flatnonzero(slots < 0)
-    others = _units(conn, set(units[other_hits].tolist()))
+    others = index.holders(conn, units[other_hits].tolist())
     other_order = sorted(other_hits.tolist(), key=lambda h: others[int(units[h])][0])
     hit_order = np.concatenate([vehicle_hits[by_vin], np.array(other_order, dtype=np.int64)])
     rank = np.empty(len(units), dtype=np.int64)
@@ -232,12 +232,11 @@ def where_used_indexed(
     markets = table.markets[hit_slots].tolist()
     market_totals = np.bincount(table.market_code[hit_slots], minlength=len(table.market_names)).tolist()
     market_counts = {m or "unknown": n for m, n in zip(table.market_names, market_totals, strict=True) if n}
-    below = np.unique(via)
+    below, row_below = np.unique(via, return_inverse=True)
     below_code, names, unit_keys = index.suppliers(
         conn, below, suppliers or {}, lambda key: supplier_of(key, suppliers)
     )
     names = list(names)
-    row_below = np.searchsorted(below, via)
     row_code = below_code[row_below].astype(np.int64)
     named = vehicle_rows & (row_code >= 0)
     pairs = np.unique(row_hit[named] * (len(names) + 1) + row_code[named])
@@ -254,7 +253,7 @@ def where_used_indexed(
     def build() -> list[WhereUsedHit]:
         keys = [*vehicle_keys.tolist(), *(others[int(units[h])][0] for h in other_order)]
         hit_vins: list[str | None] = [*vins, *([None] * len(other_order))]
-        hit_markets = [*markets, *(others[int(units[h])][2] for h in other_order)]
+        hit_markets = [*markets, *(others[int(units[h])][1] for h in other_order)]
         below_keys = [unit_keys.get(u, "") for u in below.tolist()]
         return _hits(keys, hit_vins, hit_markets, first, lo, hi, row_code, row_below, below_keys, names)
 
@@ -308,16 +307,3 @@ def _hits(
         found = sorted({names[c] for c in code_list[i:j] if c >= 0})
         hits.append(WhereUsedHit(keys[h], vins[h], markets[h], tuple(spans), tuple(below_set), tuple(found)))
     return hits
-
-
-def _units(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str | None, str | None]]:
-    """key, VIN and market of units by id, in one round trip per 900 ids."""
-    out: dict[int, tuple[str, str | None, str | None]] = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 900):
-        part = ordered[start : start + 900]
-        rows = conn.exec_driver_sql(
-            f"SELECT id, key, vin, market FROM unit WHERE id IN ({', '.join(map(str, part))})"
-        ).all()
-        out.update((int(i), (k, v, m)) for i, k, v, m in rows)
-    return out

@@ -133,6 +133,9 @@ class _State:
     supplier_code: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
     supplier_names: list[str] = field(default_factory=list)
     unit_keys: dict[int, str] = field(default_factory=dict)
+    # Key and market of units other than vehicles that topped a where-used answer (loose or removed
+    # parts); a market change drops the unit from here (every change is in the change log).
+    holders: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     supplier_signature: int = 0
     max_link: int = 0
     max_change: int = 0
@@ -198,11 +201,13 @@ class GenealogyIndex:
         vehicles = VehicleTable.of(facts)
         # Children linked to one parent more than once (the same cell lot named twice as an input): the
         # only units whose climb can yield the same row twice, so the only ones the walk must dedupe.
+        several = np.repeat(np.diff(offsets) >= 2, np.diff(offsets))  # rows of children with 2+ links
+        few_child, few_parent = child[several], parent[several]
         with np.errstate(over="ignore"):
-            pair = np.sort(child.view(np.uint64) * _MIX[0] + parent.view(np.uint64) * _MIX[1])
-        twice = np.flatnonzero(pair[1:] == pair[:-1])
-        multi = np.unique(child[np.isin(child.view(np.uint64) * _MIX[0] + parent.view(np.uint64) * _MIX[1],
-                                        pair[twice])]) if len(twice) else np.zeros(0, dtype=np.int64)
+            pair = few_child.view(np.uint64) * _MIX[0] + few_parent.view(np.uint64) * _MIX[1]
+        ordered = np.sort(pair)
+        repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+        multi = np.unique(few_child[np.isin(pair, repeated)]) if len(repeated) else np.zeros(0, dtype=np.int64)
         self._state = _State(
             offsets=offsets, parent=parent, start=start, end=end, link_ids=ids[order], link_pos=order,
             vin_mask=vin_mask, vehicles=vehicles, multi_linked=multi, max_link=max_link, max_change=max_change,
@@ -249,6 +254,8 @@ class GenealogyIndex:
     def _refresh_markets(self, conn: Connection, units: set[int]) -> None:
         """Re-read key, VIN and market of vehicles that are new or whose market changed."""
         state = self._state
+        for unit in units:
+            state.holders.pop(unit, None)
         wanted = sorted(u for u in units if u < len(state.vin_mask) and state.vin_mask[u])
         facts: dict[int, tuple[str, str, str | None]] = {}
         for start in range(0, len(wanted), 900):
@@ -296,6 +303,19 @@ class GenealogyIndex:
                     state.unit_keys[int(unit)] = key
             codes = state.supplier_code[units]
         return codes, state.supplier_names, state.unit_keys
+
+    def holders(self, conn: Connection, units: list[int]) -> dict[int, tuple[str, str | None]]:
+        """Key and market of units that are not vehicles (cached until their market changes)."""
+        state = self._state
+        if len(state.holders) > 200_000:
+            state.holders = {}
+        known = state.holders
+        missing = [u for u in units if u not in known]
+        for begin in range(0, len(missing), 900):
+            part = ", ".join(map(str, missing[begin : begin + 900]))
+            for unit, key, market in conn.exec_driver_sql(f"SELECT id, key, market FROM unit WHERE id IN ({part})"):
+                known[int(unit)] = (key, market)
+        return {u: known[u] for u in units if u in known}
 
     def vehicle_table(self) -> VehicleTable:
         """Key, VIN and market of every vehicle unit, as columns (read-only)."""
@@ -351,19 +371,22 @@ class GenealogyIndex:
         nodes = np.array([target], dtype=np.int64)
         lo = np.array([BEGINNING], dtype=np.int64)
         hi = np.array([FOREVER], dtype=np.int64)
-        found: list[I64] = []
+        found: list[tuple[I64, I64, I64, I64]] = []  # per level: columns (node, start, end, via)
         held: list[npt.NDArray[np.bool_]] = []
         came_from = np.zeros(0, dtype=np.int64)  # for each row of the last level, its frontier position
         for _depth in range(MAX_DEPTH):
             if len(nodes) == 0:
                 break
-            known = nodes < limit
-            safe = np.where(known, nodes, 0)
-            base = np.where(known, offsets[safe], 0)
-            counts = np.where(known, offsets[safe + 1] - base, 0)
+            if int(nodes.max()) < limit:
+                base = offsets[nodes]
+                counts = offsets[nodes + 1] - base
+            else:  # units newer than the build: only their links in the delta
+                known = nodes < limit
+                safe = np.where(known, nodes, 0)
+                base = np.where(known, offsets[safe], 0)
+                counts = np.where(known, offsets[safe + 1] - base, 0)
             owner = np.repeat(np.arange(len(nodes)), counts)
-            first = np.cumsum(counts) - counts
-            index = np.arange(int(counts.sum())) - np.repeat(first, counts) + np.repeat(base, counts)
+            index = np.arange(int(counts.sum())) + np.repeat(base - (np.cumsum(counts) - counts), counts)
             e_start, e_end = start[index], end[index]
             new_lo = np.maximum(lo[owner], e_start)
             new_hi = np.minimum(hi[owner], e_end)
@@ -371,37 +394,41 @@ class GenealogyIndex:
             if at is not None:
                 keep &= (e_start <= at) & (e_end > at)
             owner = owner[keep]
-            level = [np.stack([parent[index][keep], new_lo[keep], new_hi[keep], nodes[owner]], axis=1)]
-            owners = [owner]
-            if state.delta:
-                extra = _delta_edges(state.delta, nodes, lo, hi, at)
-                if extra is not None:
-                    level.append(extra[0])
-                    owners.append(extra[1])
-            rows = np.concatenate(level) if len(level) > 1 else level[0]
+            columns = (parent[index[keep]], new_lo[keep], new_hi[keep], nodes[owner])
+            extra = _delta_edges(state.delta, nodes, lo, hi, at) if state.delta else None
+            if extra is not None:
+                rows, owners = extra
+                columns = (
+                    np.r_[columns[0], rows[:, 0]], np.r_[columns[1], rows[:, 1]], np.r_[columns[2], rows[:, 2]],
+                    np.r_[columns[3], rows[:, 3]],
+                )
+                owner = np.r_[owner, owners]
             if found:  # this level's frontier came from the previous level's rows: which of them sit in a parent
-                live = (rows[:, 1] <= instant) & (rows[:, 2] > instant)
+                live = (columns[1] <= instant) & (columns[2] > instant)
                 sitting = np.zeros(len(nodes), dtype=bool)
-                sitting[(np.concatenate(owners) if len(owners) > 1 else owners[0])[live]] = True
+                sitting[owner[live]] = True
                 held.append(sitting[came_from])
             # From a frontier of distinct (unit, span), rows repeat only through a unit linked twice to one
             # parent, or through links added since the build: only then is the level deduped.
-            if len(level) > 1 or _any_in(nodes, state.multi_linked):
-                rows = _distinct(rows)
-            found.append(rows)
+            if extra is not None or _any_in(nodes, state.multi_linked):
+                kept = _first_of_each(columns)
+                if kept is not None:
+                    columns = (columns[0][kept], columns[1][kept], columns[2][kept], columns[3][kept])
+            found.append(columns)
             # The next level climbs from each (unit, span) once, whichever unit below it was reached from
             # (a pack reached through its several modules made from one lot).
             if len(nodes) == 1:
-                frontier, came_from = rows, np.arange(len(rows))
+                nodes, lo, hi = columns[0], columns[1], columns[2]
+                came_from = np.arange(len(nodes))
             else:
-                frontier, came_from = _distinct_with_inverse(rows[:, :3])
-            nodes, lo, hi = frontier[:, 0], frontier[:, 1], frontier[:, 2]
+                picked, came_from = _groups(columns[:3])
+                nodes, lo, hi = columns[0][picked], columns[1][picked], columns[2][picked]
         if not found:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty, empty, np.zeros(0, dtype=bool)
-        held.extend(np.zeros(len(rows), dtype=bool) for rows in found[len(held) :])
-        rows = np.concatenate(found)
-        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], np.concatenate(held)
+        held.extend(np.zeros(len(level[0]), dtype=bool) for level in found[len(held) :])
+        node, low, high, via = (np.concatenate([level[c] for level in found]) for c in range(4))
+        return node, low, high, via, np.concatenate(held)
 
     def vehicles(self, nodes: I64) -> npt.NDArray[np.bool_]:
         """Which of ``nodes`` carry a VIN."""
@@ -417,13 +444,12 @@ class GenealogyIndex:
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
 
 
-def _fold(rows: I64) -> npt.NDArray[np.uint64]:
-    """One 64-bit number per row (column by column: cheaper than a product over a 2-D temporary)."""
-    columns = rows.view(np.uint64)
+def _fold(columns: tuple[I64, ...]) -> npt.NDArray[np.uint64]:
+    """One 64-bit number per row of ``columns``."""
     with np.errstate(over="ignore"):
-        folded: npt.NDArray[np.uint64] = columns[:, 0] * _MIX[0]
-        for c in range(1, rows.shape[1]):
-            folded += columns[:, c] * _MIX[c]
+        folded: npt.NDArray[np.uint64] = columns[0].view(np.uint64) * _MIX[0]
+        for c in range(1, len(columns)):
+            folded += columns[c].view(np.uint64) * _MIX[c]
     return folded
 
 
@@ -435,31 +461,31 @@ def _any_in(values: I64, ordered: I64) -> bool:
     return bool((ordered[where] == values).any())
 
 
-def _distinct_with_inverse(rows: I64) -> tuple[I64, I64]:
-    """The distinct rows of ``rows`` (in no particular order) and, for each row, the position of its
-    distinct row."""
-    if len(rows) < 2:
-        return rows, np.zeros(len(rows), dtype=np.int64)
-    folded = _fold(rows)
+def _groups(columns: tuple[I64, ...]) -> tuple[I64, I64]:
+    """One row of each group of equal rows (positions, in no particular order) and, for every row, the
+    position of its group's row in that list."""
+    if len(columns[0]) < 2:
+        return np.arange(len(columns[0])), np.zeros(len(columns[0]), dtype=np.int64)
+    folded = _fold(columns)
     order = np.argsort(folded)
     ordered = folded[order]
     starts = np.r_[True, ordered[1:] != ordered[:-1]]
-    inverse = np.empty(len(rows), dtype=np.int64)
+    inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.cumsum(starts) - 1
-    return rows[order[starts]], inverse
+    return order[starts], inverse
 
 
-def _distinct(rows: I64) -> I64:
-    """``rows`` without repeats (first of each kept, order kept)."""
-    if len(rows) < 2:
-        return rows
-    folded = _fold(rows)
+def _first_of_each(columns: tuple[I64, ...]) -> I64 | None:
+    """Positions (in order) of the first of each group of equal rows; None when no row repeats."""
+    if len(columns[0]) < 2:
+        return None
+    folded = _fold(columns)
     order = np.argsort(folded, kind="stable")
     ordered = folded[order]
     repeat = ordered[1:] == ordered[:-1]
     if not repeat.any():
-        return rows
-    return rows[np.sort(order[np.r_[True, ~repeat]])]
+        return None
+    return np.sort(order[np.r_[True, ~repeat]])
 
 
 def _delta_edges(

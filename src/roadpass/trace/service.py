@@ -218,6 +218,11 @@ class TraceService:
 
     def resolve(self, identifier: str) -> UnitRef:
         """Resolve an EPC URN, Digital Link URI, lot class URN or VIN to a stored unit."""
+        with self.uow.read() as conn:
+            return self._resolve(conn, identifier)
+
+    @staticmethod
+    def _resolve(conn: Any, identifier: str) -> UnitRef:
         identifier = identifier.strip()
         vin: str | None = None
         key: str | None = None
@@ -231,8 +236,7 @@ class TraceService:
                 key = canonical_id(identifier)
             except IdentifierError as exc:
                 raise UnitNotFound(f"{identifier!r} is neither a VIN nor a valid identifier: {exc}") from exc
-        with self.uow.read() as conn:
-            found = gen_store.resolve_unit(conn, key, vin)
+        found = gen_store.resolve_unit(conn, key, vin)
         if found is None:
             raise UnitNotFound(f"no unit is known as {identifier!r}")
         return UnitRef(*found)
@@ -248,8 +252,8 @@ class TraceService:
 
     def where_used(self, identifier: str, at: int | None = None) -> tuple[UnitRef, WhereUsedResult]:
         """Every vehicle (and loose top-level unit) that contains or contained a unit or lot."""
-        unit = self.resolve(identifier)
         with self.uow.read() as conn:
+            unit = self._resolve(conn, identifier)
             suppliers = self.supplier_prefixes(conn)
             index = genealogy_index(self.uow.engine)
             return unit, gen_store.where_used_indexed(conn, index, unit.id, at, suppliers=suppliers)
@@ -257,6 +261,5 @@ class TraceService:
     @staticmethod
     def supplier_prefixes(conn: Any) -> dict[str, str]:
         """GS1 company prefix -> party name, for rolling where-used answers up by supplier."""
-        from sqlalchemy import text
-
-        return {str(g): str(n) for g, n in conn.execute(text("SELECT gcp, name FROM party WHERE gcp IS NOT NULL"))}
+        rows = conn.exec_driver_sql("SELECT gcp, name FROM party WHERE gcp IS NOT NULL")
+        return {str(g): str(n) for g, n in rows}
