@@ -277,45 +277,47 @@ class GenealogyIndex:
         Cached as an array over unit ids: a unit's key never changes, so only units not seen before are
         read, and a recall over thousands of units looks its suppliers up in one indexing operation.
         ``mapping`` is the company-prefix table; when it changes, the suppliers are worked out again."""
-        state = self._state
-        signature = hash(tuple(sorted(mapping.items())))
-        if signature != state.supplier_signature or len(state.unit_keys) > 1_000_000:
-            state.supplier_code = np.full(len(state.supplier_code), -2, dtype=np.int16)
-            state.supplier_names, state.unit_keys = [], {}
-            state.supplier_signature = signature
-        top = int(units.max()) + 1 if len(units) else 0
-        if top > len(state.supplier_code):
-            grown = np.full(max(top, state.max_unit + 1), -2, dtype=np.int16)
-            grown[: len(state.supplier_code)] = state.supplier_code
-            state.supplier_code = grown
-        codes = state.supplier_code[units]
-        missing = units[codes == -2].tolist()
-        if missing:
-            position = {name: i for i, name in enumerate(state.supplier_names)}
-            for begin in range(0, len(missing), 900):
-                part = ", ".join(map(str, missing[begin : begin + 900]))
-                for unit, key in conn.exec_driver_sql(f"SELECT id, key FROM unit WHERE id IN ({part})"):
-                    name = name_of(key)
-                    if name is not None and name not in position:
-                        position[name] = len(state.supplier_names)
-                        state.supplier_names.append(name)
-                    state.supplier_code[int(unit)] = -1 if name is None else position[name]
-                    state.unit_keys[int(unit)] = key
+        with self._lock:  # the caches are shared by the server's threads
+            state = self._state
+            signature = hash(tuple(sorted(mapping.items())))
+            if signature != state.supplier_signature or len(state.unit_keys) > 1_000_000:
+                state.supplier_code = np.full(len(state.supplier_code), -2, dtype=np.int16)
+                state.supplier_names, state.unit_keys = [], {}
+                state.supplier_signature = signature
+            top = int(units.max()) + 1 if len(units) else 0
+            if top > len(state.supplier_code):
+                grown = np.full(max(top, state.max_unit + 1), -2, dtype=np.int16)
+                grown[: len(state.supplier_code)] = state.supplier_code
+                state.supplier_code = grown
             codes = state.supplier_code[units]
-        return codes, state.supplier_names, state.unit_keys
+            missing = units[codes == -2].tolist()
+            if missing:
+                position = {name: i for i, name in enumerate(state.supplier_names)}
+                for begin in range(0, len(missing), 900):
+                    part = ", ".join(map(str, missing[begin : begin + 900]))
+                    for unit, key in conn.exec_driver_sql(f"SELECT id, key FROM unit WHERE id IN ({part})"):
+                        name = name_of(key)
+                        if name is not None and name not in position:
+                            position[name] = len(state.supplier_names)
+                            state.supplier_names.append(name)
+                        state.supplier_code[int(unit)] = -1 if name is None else position[name]
+                        state.unit_keys[int(unit)] = key
+                codes = state.supplier_code[units]
+            return codes, state.supplier_names, state.unit_keys
 
     def holders(self, conn: Connection, units: list[int]) -> dict[int, tuple[str, str | None]]:
         """Key and market of units that are not vehicles (cached until their market changes)."""
-        state = self._state
-        if len(state.holders) > 200_000:
-            state.holders = {}
-        known = state.holders
-        missing = [u for u in units if u not in known]
-        for begin in range(0, len(missing), 900):
-            part = ", ".join(map(str, missing[begin : begin + 900]))
-            for unit, key, market in conn.exec_driver_sql(f"SELECT id, key, market FROM unit WHERE id IN ({part})"):
-                known[int(unit)] = (key, market)
-        return {u: known[u] for u in units if u in known}
+        with self._lock:
+            state = self._state
+            if len(state.holders) > 200_000:
+                state.holders = {}
+            known = state.holders
+            missing = [u for u in units if u not in known]
+            for begin in range(0, len(missing), 900):
+                part = ", ".join(map(str, missing[begin : begin + 900]))
+                for unit, key, market in conn.exec_driver_sql(f"SELECT id, key, market FROM unit WHERE id IN ({part})"):
+                    known[int(unit)] = (key, market)
+            return {u: known[u] for u in units if u in known}
 
     def vehicle_table(self) -> VehicleTable:
         """Key, VIN and market of every vehicle unit, as columns (read-only)."""
