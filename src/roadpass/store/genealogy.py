@@ -238,14 +238,7 @@ def where_used_indexed(
     )
     names = list(names)
     row_code = below_code[row_below].astype(np.int64)
-    named = vehicle_rows & (row_code >= 0)
-    pairs = np.unique(row_hit[named] * (len(names) + 1) + row_code[named])
-    per_supplier = np.bincount(pairs % (len(names) + 1), minlength=len(names)).tolist()
-    supplier_counts = {name: n for name, n in zip(names, per_supplier, strict=False) if n}
-    named_hits = pairs // (len(names) + 1)  # sorted, as pairs are
-    unnamed = n_vehicles - (int(np.count_nonzero(named_hits[1:] != named_hits[:-1])) + 1 if len(pairs) else 0)
-    if unnamed:
-        supplier_counts["unknown"] = unnamed
+    supplier_counts = _per_supplier(row_hit[vehicle_rows], row_code[vehicle_rows], n_vehicles, names)
 
     vins = table.vins[hit_slots].tolist()
     vehicle_keys = table.keys[hit_slots]  # copied now: the table's columns follow later market changes
@@ -265,6 +258,23 @@ def where_used_indexed(
         by_supplier=ranked(supplier_counts),
         build=build,
     )
+
+
+def _per_supplier(
+    row_hit: npt.NDArray[np.int64], row_code: npt.NDArray[np.int64], hits: int, names: list[str]
+) -> dict[str, int]:
+    """Vehicles per supplier: each hit counts once for every supplier among its rows (``row_code``: a
+    position in ``names``, -1 for none); hits with none count as "unknown"."""
+    width = len(names) + 1
+    named = row_code >= 0
+    pairs = np.unique(row_hit[named] * width + row_code[named])  # distinct (hit, supplier), sorted
+    totals = np.bincount(pairs % width, minlength=len(names)).tolist()
+    counts = {name: n for name, n in zip(names, totals, strict=False) if n}
+    named_hits = pairs // width
+    unnamed = hits - (int(np.count_nonzero(named_hits[1:] != named_hits[:-1])) + 1 if len(pairs) else 0)
+    if unnamed:
+        counts["unknown"] = unnamed
+    return counts
 
 
 def _hits(
