@@ -120,3 +120,16 @@ def auth_headers(app: Roadpass) -> Callable[..., dict[str, str]]:
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 
 _hypothesis_settings.register_profile("thorough", max_examples=1000, deadline=None)
+
+
+@pytest.fixture
+def fresh_cli_state() -> Iterator[None]:
+    """The CLI keeps one open application per process (``roadpass.cli.common.state``): start each CLI
+    test without one and close what the test opened."""
+    from roadpass.cli.common import state
+
+    state.app = None
+    yield
+    if state.app is not None:
+        state.app.close()
+    state.app = None

@@ -18,13 +18,7 @@ from roadpass.settings import Settings
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state() -> Any:
-    state.app = None
-    yield
-    if state.app is not None:
-        state.app.close()
-    state.app = None
+pytestmark = pytest.mark.usefixtures("fresh_cli_state")
 
 
 def _run(db: str, *args: str) -> tuple[int, Any]:

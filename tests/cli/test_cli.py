@@ -16,13 +16,7 @@ EXAMPLES = Path(__file__).parents[2].parent / "shared/conformance/epcis"
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_state() -> Any:
-    state.app = None
-    yield
-    if state.app is not None:
-        state.app.close()
-    state.app = None
+pytestmark = pytest.mark.usefixtures("fresh_cli_state")
 
 
 def _run(db: str, *args: str) -> tuple[int, Any]:

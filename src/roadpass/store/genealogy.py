@@ -17,7 +17,7 @@ from roadpass.store.genealogy_index import GenealogyIndex
 from roadpass.trace.genealogy import AsBuiltNode, LinkKind, Span, WhereUsedHit, WhereUsedResult, normalise, ranked
 from roadpass.trace.timeutil import FOREVER, NOW
 
-__all__ = ["as_built", "resolve_unit", "unit_by_id", "where_used", "where_used_indexed"]
+__all__ = ["as_built", "resolve_unit", "where_used", "where_used_indexed"]
 
 MAX_DEPTH = 32
 BEGINNING = -FOREVER
@@ -66,12 +66,6 @@ _WHERE_USED = """
 """
 _WHERE_USED_EVER = text(_WHERE_USED.format(at_filter=""))
 _WHERE_USED_AT = text(_WHERE_USED.format(at_filter="AND l.valid_from <= :at AND l.valid_to > :at"))
-
-
-def unit_by_id(conn: Connection, unit_id: int) -> tuple[int, str, str | None, str | None] | None:
-    """(id, key, vin, market) of a unit."""
-    row = conn.execute(text("SELECT id, key, vin, market FROM unit WHERE id = :i"), {"i": unit_id}).first()
-    return None if row is None else (int(row[0]), row[1], row[2], row[3])
 
 
 def resolve_unit(conn: Connection, key: str | None, vin: str | None) -> tuple[int, str, str | None] | None:
@@ -229,7 +223,7 @@ def where_used_indexed(
     # Counts and roll-ups on the arrays.
     vehicle_rows = row_hit < n_vehicles
     open_hits = np.maximum.reduceat((hi == FOREVER).astype(np.int8), first)[:n_vehicles]
-    markets = table.markets[hit_slots].tolist()
+    markets = table.markets(hit_slots)
     market_totals = np.bincount(table.market_code[hit_slots], minlength=len(table.market_names)).tolist()
     market_counts = {m or "unknown": n for m, n in zip(table.market_names, market_totals, strict=True) if n}
     below, row_below = np.unique(via, return_inverse=True)

@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +27,7 @@ from sqlalchemy import Connection
 
 from roadpass.trace.timeutil import FOREVER, NOW
 
-__all__ = ["GenealogyIndex", "VehicleTable", "sizes"]
+__all__ = ["GenealogyIndex", "VehicleTable"]
 
 BEGINNING = -FOREVER
 MAX_DEPTH = 32
@@ -48,30 +47,32 @@ class VehicleTable:
     ids: I64
     keys: Objects
     vins: Objects
-    markets: Objects
     vin_text: npt.NDArray[np.str_]  # the VINs again as fixed-width text, for ordering without Python compares
-    market_code: npt.NDArray[np.intp]  # position of each vehicle's market in market_names, for counting
-    market_names: list[str | None]
+    market_code: npt.NDArray[np.intp]  # position of each vehicle's market in market_names
+    market_names: list[str | None]  # append-only, so a code read once keeps its meaning
 
     @classmethod
     def of(cls, facts: Mapping[int, tuple[str, str, str | None]]) -> VehicleTable:
         """A table of ``facts`` (unit id -> key, VIN, market)."""
         ids = np.array(sorted(facts), dtype=np.int64)
         rows = [facts[i] for i in ids.tolist()]
-        keys, vins, markets = (np.empty(len(rows), dtype=object) for _ in range(3))
+        keys, vins = np.empty(len(rows), dtype=object), np.empty(len(rows), dtype=object)
         keys[:] = [r[0] for r in rows]
         vins[:] = [r[1] for r in rows]
-        markets[:] = [r[2] for r in rows]
         names: dict[str | None, int] = {}
         codes = np.array([names.setdefault(r[2], len(names)) for r in rows], dtype=np.intp)
-        return cls(
-            ids, keys, vins, markets, np.array(vins.tolist() or [""], dtype=str)[: len(rows)], codes, list(names)
-        )
+        vin_text = np.array(vins.tolist() or [""], dtype=str)[: len(rows)]
+        return cls(ids, keys, vins, vin_text, codes, list(names))
 
     def _code(self, market: str | None) -> int:
         if market not in self.market_names:
             self.market_names.append(market)
         return self.market_names.index(market)
+
+    def markets(self, slots: I64) -> list[str | None]:
+        """The markets of the vehicles in ``slots``."""
+        names = self.market_names
+        return [names[c] for c in self.market_code[slots].tolist()]
 
     def slots(self, units: I64) -> I64:
         """Row of each of ``units`` in the table, -1 for units that are not vehicles."""
@@ -85,31 +86,31 @@ class VehicleTable:
         slot = int(self.slots(np.array([unit], dtype=np.int64))[0])
         if slot < 0:
             return None
-        return self.keys[slot], self.vins[slot], self.markets[slot]
+        return self.keys[slot], self.vins[slot], self.market_names[int(self.market_code[slot])]
 
     def merged(self, facts: Mapping[int, tuple[str, str, str | None]]) -> VehicleTable:
-        """This table with ``facts`` added or, for units already in it, replacing theirs."""
+        """This table with ``facts`` added or, for units already in it, their market replaced (a unit's
+        key and VIN never change)."""
         if not facts:
             return self
         units = np.array(sorted(facts), dtype=np.int64)
         slots = self.slots(units)
         known = slots >= 0
         for unit, slot in zip(units[known].tolist(), slots[known].tolist(), strict=True):
-            self.keys[slot], self.vins[slot], self.markets[slot] = facts[unit]
             self.market_code[slot] = self._code(facts[unit][2])
         if known.all():
             return self
-        fresh = VehicleTable.of({u: facts[u] for u in units[~known].tolist()})
-        if len(self.ids) and fresh.ids[0] <= self.ids[-1]:  # not past the end (ids are handed out rising)
-            everything = dict(zip(self.ids.tolist(), zip(self.keys, self.vins, self.markets, strict=True), strict=True))
-            return VehicleTable.of({**everything, **{u: facts[u] for u in fresh.ids.tolist()}})
-        codes = np.array([self._code(m) for m in fresh.markets.tolist()], dtype=np.intp)
+        fresh = {u: facts[u] for u in units[~known].tolist()}
+        if len(self.ids) and min(fresh) <= self.ids[-1]:  # not past the end (ids are handed out rising)
+            current = zip(self.keys, self.vins, self.markets(np.arange(len(self.ids))), strict=True)
+            return VehicleTable.of({**dict(zip(self.ids.tolist(), current, strict=True)), **fresh})
+        added = VehicleTable.of(fresh)
+        codes = np.array([self._code(m) for m in added.markets(np.arange(len(added.ids)))], dtype=np.intp)
         return VehicleTable(
-            np.concatenate([self.ids, fresh.ids]),
-            np.concatenate([self.keys, fresh.keys]),
-            np.concatenate([self.vins, fresh.vins]),
-            np.concatenate([self.markets, fresh.markets]),
-            np.concatenate([self.vin_text, fresh.vin_text]),
+            np.concatenate([self.ids, added.ids]),
+            np.concatenate([self.keys, added.keys]),
+            np.concatenate([self.vins, added.vins]),
+            np.concatenate([self.vin_text, added.vin_text]),
             np.concatenate([self.market_code, codes]),
             self.market_names,
         )
@@ -323,10 +324,6 @@ class GenealogyIndex:
         """Key, VIN and market of every vehicle unit, as columns (read-only)."""
         return self._state.vehicles
 
-    def vehicle(self, unit: int) -> tuple[str, str, str | None] | None:
-        """Key, VIN and market of a vehicle unit (None for other units)."""
-        return self._state.vehicles.get(unit)
-
     def _forget(self, link_ids: list[int]) -> None:
         state = self._state
         if not link_ids:
@@ -512,9 +509,3 @@ def _delta_edges(
     if not out:
         return None
     return np.array(out, dtype=np.int64), np.array(owners, dtype=np.int64)
-
-
-def sizes(index: GenealogyIndex) -> dict[str, Any]:
-    """How big the index is (for status pages and benchmarks)."""
-    state = index._state
-    return {"links": len(state.parent), "delta": state.delta_size, "units": int(len(state.offsets) - 1)}

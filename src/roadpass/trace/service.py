@@ -243,9 +243,8 @@ class TraceService:
 
     def as_built(self, identifier: str, at: int | None = None) -> AsBuiltNode:
         """The as-built tree under a unit at ``at`` (UTC µs; default now)."""
-        unit = self.resolve(identifier)
         with self.uow.read() as conn:
-            tree = gen_store.as_built(conn, unit.id, at)
+            tree = gen_store.as_built(conn, self._resolve(conn, identifier).id, at)
         if tree is None:  # pragma: no cover - the root row always exists once resolved
             raise UnitNotFound(identifier)
         return tree
