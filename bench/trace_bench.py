@@ -2,7 +2,11 @@
 
 Prints progress to stderr and one final JSON line to stdout. Baselines are measured in the same run:
 the reference CBV 2.0 hash implementation (``epcis-event-hash-generator``) on the same events, and a plain
-``executemany`` of the same event rows into the same engine (the floor any capture path sits above).
+``executemany`` of the same event rows into the same engine, and the storage floor: every row capture
+wrote for a sample of its documents (events, identifiers by role, units, links) written again through plain
+``executemany`` into an empty database of the same schema, one transaction per document, with nothing else
+done: no parsing, hashing, look-ups or row building. No capture path on this schema and engine can be
+faster than that floor.
 
     python bench/trace_bench.py --vehicles 20000
     python bench/trace_bench.py --vehicles 20000 --db postgresql://user@host/db
@@ -12,9 +16,11 @@ the reference CBV 2.0 hash implementation (``epcis-event-hash-generator``) on th
 from __future__ import annotations
 
 import argparse
+import pickle
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -31,6 +38,7 @@ from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
 from roadpass.settings import Settings
 from roadpass.store.parties import upsert_party
 from roadpass.store.trace_capture import CaptureOutcome
+from roadpass.store.trace_write import EVENT_COLUMNS
 
 
 def log(message: str) -> None:
@@ -126,6 +134,120 @@ def baseline_insert_rate(app: Roadpass, sample: list[dict[str, Any]]) -> float:
     return rate
 
 
+class WriteRecorder:
+    """Keeps the writes (INSERT, UPDATE, DELETE with their parameters) of every ``stride``-th capture
+    transaction, pickled to ``folder`` as each commits, for :func:`replay_writes` to write again.
+
+    The documents are taken at an even stride across the load so the mix of event types matches it. Only
+    references are held until commit and a sampled transaction is pickled once: the capture being timed
+    pays next to nothing for it."""
+
+    def __init__(self, engine: Any, folder: Path, stride: int) -> None:
+        self.engine = engine
+        self.folder = folder
+        self.stride = max(1, stride)
+        self.documents = 0
+        self.files: list[Path] = []
+        self.pending: list[tuple[str, Any, bool]] = []
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._rollback)
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            self.pending.append((statement, parameters, many))
+
+    def _commit(self, _conn: Any) -> None:
+        writes, self.pending = self.pending, []
+        if not any(s.startswith("INSERT INTO epcis_event") for s, _p, _m in writes):
+            return  # not a capture (party set-up, statistics)
+        self.documents += 1
+        if (self.documents - 1) % self.stride == 0:  # the first document and every stride-th after it
+            path = self.folder / f"writes-{self.documents:06d}.pickle"
+            path.write_bytes(pickle.dumps(writes, protocol=pickle.HIGHEST_PROTOCOL))
+            self.files.append(path)
+
+    def _rollback(self, _conn: Any) -> None:
+        self.pending = []
+
+    def stop(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+        event.remove(self.engine, "rollback", self._rollback)
+
+
+def floor_url(url: str, workdir: Path) -> str | None:
+    """An empty database beside the benchmark's own, on the same engine (None if one cannot be made)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        return f"sqlite:///{workdir / 'floor.sqlite3'}"
+    name = f"{parsed.database}_floor"
+    admin = create_engine(parsed.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except SQLAlchemyError as exc:  # e.g. a role without CREATEDB: report no floor and say why
+        log(f"storage floor skipped: cannot create database {name}: {exc}")
+        return None
+    finally:
+        admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+_EVENT_JOB_COLUMN = EVENT_COLUMNS.index("job_id")
+
+
+def _with_id(parameters: Any, job: int) -> Any:
+    if isinstance(parameters, dict):
+        return {"id": job, **parameters}
+    return (job, *parameters)
+
+
+def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
+    """Events/s of writing the recorded transactions again, statement for statement, into an empty
+    database of the same schema, one transaction each: no parsing, hashing, look-ups or row building.
+
+    The ceiling for any capture path on this schema and engine; the empty database makes it optimistic,
+    which is what a ceiling should be. Runs in a process of its own (see :func:`storage_floor_rate`)."""
+    target = bootstrap(Settings(database_url=url, environment="test"))
+    mark = "?" if target.engine.dialect.paramstyle == "qmark" else "%(id)s"
+    events = 0
+    spent = 0.0
+    try:
+        for path in files:
+            writes = pickle.loads(path.read_bytes())
+            path.unlink()
+            rows = [p for s, p, many in writes if many and s.startswith("INSERT INTO epcis_event")]
+            events += sum(len(p) for p in rows)
+            job = rows[0][0][_EVENT_JOB_COLUMN]
+            started = time.perf_counter()
+            with target.uow.write() as conn:
+                for statement, parameters, _many in writes:
+                    if statement.startswith("INSERT INTO capture_job"):
+                        # The job's id is the database's own: give the copy the id its events refer to.
+                        parameters = _with_id(parameters, job)
+                        statement = statement.replace("INSERT INTO capture_job (", "INSERT INTO capture_job (id, ", 1)
+                        statement = statement.replace("VALUES (", f"VALUES ({mark}, ", 1)
+                    conn.exec_driver_sql(statement, parameters)
+            spent += time.perf_counter() - started
+    finally:
+        target.close()
+    return (events / spent if spent else float("nan")), events
+
+
+def storage_floor_rate(url: str, files: list[Path]) -> tuple[float, int]:
+    """:func:`replay_writes` in a child process, so that its memory stays out of this one's peak RSS."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--replay-writes", url, *map(str, files)], capture_output=True, check=True
+    )
+    answer = orjson.loads(done.stdout)
+    return float(answer["events_per_s"]), int(answer["events"])
+
+
 def timed(fn: Any, *args: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn(*args)
@@ -139,7 +261,14 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file in a temporary folder)")
     parser.add_argument("--postgres", action="store_true", help="start a throw-away local PostgreSQL cluster")
     parser.add_argument("--queries", type=int, default=200, help="samples per latency figure")
+    parser.add_argument("--floor-events", type=int, default=40_000,
+                        help="events in the sample the storage floor writes again (0: skip it)")
+    parser.add_argument("--replay-writes", nargs="+", help=argparse.SUPPRESS)  # the storage floor's child
     args = parser.parse_args()
+    if args.replay_writes:
+        rate, events = replay_writes(args.replay_writes[0], [Path(f) for f in args.replay_writes[1:]])
+        print(orjson.dumps({"events_per_s": rate, "events": events}).decode())
+        return
 
     cluster = None
     if args.postgres:
@@ -171,11 +300,21 @@ def run(url: str, args: argparse.Namespace) -> None:
     sample: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="roadpass-bench-fleet-"))
     started = time.perf_counter()
-    write_fleet(spec, workdir / "fleet.jsonl", sample)
+    documents = write_fleet(spec, workdir / "fleet.jsonl", sample)
     log(f"generated the fleet's documents in {time.perf_counter() - started:.0f}s")
+    # Every k-th document's writes are kept for the storage floor (about --floor-events events in all).
+    stride = -(-documents * spec.events_per_document // args.floor_events) if args.floor_events else 0
+    recorder = WriteRecorder(app.engine, workdir, stride if args.floor_events else 1 << 62)
     events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
     (workdir / "fleet.jsonl").unlink()
     log(f"captured {events:,} events in {documents:,} documents: {events / spent:,.0f} events/s")
+    recorder.stop()
+    floor_rate: float | None = None
+    target = floor_url(url, workdir) if recorder.files else None
+    if target is not None:
+        floor_rate, floor_events = storage_floor_rate(target, recorder.files)
+        log(f"storage floor: the rows of {floor_events:,} events written again with plain executemany: "
+            f"{floor_rate:,.0f} events/s")
     with app.uow.read() as conn:
         links = int(conn.execute(text("SELECT COUNT(*) FROM link")).scalar_one())
         vins = [r[0] for r in conn.execute(text("SELECT vin FROM unit WHERE vin IS NOT NULL"))]
@@ -222,6 +361,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         "capture_events_per_s": round(events / spent),
         "reference_hash_events_per_s": round(reference_rate),
         "baseline_insert_rows_per_s": round(floor),
+        "storage_floor_events_per_s": round(floor_rate) if floor_rate is not None else None,
         "as_built_p50_ms": p50(as_built_ms),
         "where_used_lot_p50_ms": p50(lot_samples),
         "where_used_lot_vins": lot_hits,
