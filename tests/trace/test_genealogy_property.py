@@ -78,6 +78,15 @@ def _same_as_sql(app: Roadpass, target: str, at: int | None, result: WhereUsedRe
     """The in-memory index answers exactly as the recursive SQL over the link table: hits, order, roll-ups."""
     with app.uow.read() as conn:
         sql = gen_store.where_used(conn, app.trace.resolve(target).id, at, suppliers=app.trace.supplier_prefixes(conn))
+    # Paged from a fresh answer (hits not built yet: each page builds only its own), then whole.
+    fresh, size = app.trace.where_used(target, at)[1], 1 + len(target) % 3
+    paged, page = [], fresh.page(None, size)
+    while True:
+        paged.extend(page.hits)
+        if page.after is None:
+            break
+        page = fresh.page(page.after, size)
+    assert paged == list(sql), (target, at, size)
     assert list(result) == list(sql), (target, at)
     assert (result.vins, result.vehicles_now, result.by_market, result.by_supplier) == (
         sql.vins, sql.vehicles_now, sql.by_market, sql.by_supplier

@@ -237,12 +237,21 @@ def where_used_indexed(
     vins = table.vins[hit_slots].tolist()
     vehicle_keys = table.keys[hit_slots]  # copied now: the table's columns follow later market changes
 
-    def build() -> list[WhereUsedHit]:
-        keys = [*vehicle_keys.tolist(), *(others[int(units[h])][0] for h in other_order)]
+    def keys() -> list[str]:
+        return [*vehicle_keys.tolist(), *(others[int(units[h])][0] for h in other_order)]
+
+    def build(start: int, stop: int) -> list[WhereUsedHit]:
+        # Hits [start, stop) are rows [first[start], first[stop]) of the sorted walk.
         hit_vins: list[str | None] = [*vins, *([None] * len(other_order))]
         hit_markets = [*markets, *(others[int(units[h])][1] for h in other_order)]
         below_keys = [unit_keys.get(u, "") for u in below.tolist()]
-        return _hits(keys, hit_vins, hit_markets, first, lo, hi, row_code, row_below, below_keys, names)
+        if stop <= start:
+            return []
+        rows = slice(int(first[start]), int(first[stop]) if stop < len(first) else len(lo))
+        return _hits(
+            keys()[start:stop], hit_vins[start:stop], hit_markets[start:stop], first[start:stop] - first[start],
+            lo[rows], hi[rows], row_code[rows], row_below[rows], below_keys, names,
+        )
 
     return WhereUsedResult(
         count=len(units),
@@ -251,6 +260,7 @@ def where_used_indexed(
         by_market=ranked(market_counts),
         by_supplier=ranked(supplier_counts),
         build=build,
+        keys=keys,
     )
 
 

@@ -14,6 +14,7 @@ the store hands it. The store runs the same rules in bulk.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +27,12 @@ __all__ = [
     "AsBuiltNode",
     "ContainmentStep",
     "Edge",
+    "HitPosition",
     "LinkKind",
     "Span",
     "TopLevelHit",
     "WhereUsedHit",
+    "WhereUsedPage",
     "WhereUsedResult",
     "containment_history",
     "intersect",
@@ -247,17 +250,39 @@ def ranked(counts: Mapping[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
+class HitPosition(NamedTuple):
+    """Where a hit sits in a where-used answer's order: vehicles by (VIN, key), then other holders by key.
+
+    Pages of an answer are keyed on it, so a page boundary stays put when hits come or go between pages."""
+
+    vin: str | None
+    key: str
+
+    @classmethod
+    def of(cls, hit: WhereUsedHit) -> HitPosition:
+        """The position of ``hit``."""
+        return cls(hit.vin, hit.key)
+
+
+class WhereUsedPage(NamedTuple):
+    """One page of a where-used answer and where the next page starts after (None: the last page)."""
+
+    hits: list[WhereUsedHit]
+    after: HitPosition | None
+
+
 class WhereUsedResult(Sequence[WhereUsedHit]):
     """A where-used answer: the hits in order (vehicles by VIN, then other top-level holders by key) and
     the recall's roll-ups — how many vehicles ever and now, by market, by supplier of the unit directly
     below the vehicle.
 
     The counts, the VIN list and the roll-ups are computed with the answer; the hit tuples are built on
-    first access. A recall over a big lot is usually read as counts and roll-ups first and paged through
-    after, and building thousands of tuples costs more than the rest of the answer.
+    first access, and :meth:`page` builds only the hits of the page asked for. A recall over a big lot is
+    usually read as counts and roll-ups first and paged through after, and building thousands of tuples
+    costs more than the rest of the answer.
     """
 
-    __slots__ = ("_build", "_count", "_hits", "by_market", "by_supplier", "vehicles_now", "vins")
+    __slots__ = ("_build", "_count", "_hits", "_keys", "by_market", "by_supplier", "vehicles_now", "vins")
 
     def __init__(
         self,
@@ -267,11 +292,13 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
         vehicles_now: int,
         by_market: dict[str, int],
         by_supplier: dict[str, int],
-        build: Callable[[], list[WhereUsedHit]],
+        build: Callable[[int, int], list[WhereUsedHit]],
+        keys: Callable[[], list[str]],
     ) -> None:
         self._count = count
         self._hits: list[WhereUsedHit] | None = None
-        self._build = build
+        self._build = build  # (start, stop) -> the hits in that range of the order
+        self._keys = keys  # the hits' keys, in order
         #: VINs of the vehicles hit, in hit order.
         self.vins = vins
         #: Vehicles holding the unit or lot now.
@@ -283,7 +310,7 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
 
     @classmethod
     def from_hits(cls, hits: Iterable[WhereUsedHit]) -> WhereUsedResult:
-        """A result over hits already built (a filtered answer, a small reference answer)."""
+        """A result over hits already built, in answer order (a filtered answer, a small reference answer)."""
         kept = list(hits)
         vehicles = [h for h in kept if h.vin]
         return cls(
@@ -292,7 +319,8 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
             vehicles_now=sum(1 for h in vehicles if h.current),
             by_market=ranked(Counter(h.market or "unknown" for h in vehicles)),
             by_supplier=ranked(Counter(s for h in vehicles for s in (h.suppliers or ("unknown",)))),
-            build=lambda: kept,
+            build=lambda start, stop: kept[start:stop],
+            keys=lambda: [h.key for h in kept],
         )
 
     @classmethod
@@ -307,8 +335,25 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
 
     def _all(self) -> list[WhereUsedHit]:
         if self._hits is None:
-            self._hits = self._build()
+            self._hits = self._build(0, self._count)
         return self._hits
+
+    def start_after(self, position: HitPosition) -> int:
+        """Index of the first hit that comes after ``position`` in the answer's order."""
+        keys = self._keys()
+        vehicles = len(self.vins)
+        if position.vin is None:  # past every vehicle, among the other holders (ordered by key)
+            return bisect_right(keys, position.key, lo=vehicles)
+        vins = self.vins
+        return bisect_right(range(vehicles), (position.vin, position.key), key=lambda i: (vins[i], keys[i]))
+
+    def page(self, after: HitPosition | None, size: int) -> WhereUsedPage:
+        """At most ``size`` hits from just after ``after`` (from the start when None), building only those."""
+        start = 0 if after is None else self.start_after(after)
+        stop = min(start + max(size, 0), self._count)
+        hits = self._hits[start:stop] if self._hits is not None else self._build(start, stop)
+        more = stop < self._count and bool(hits)
+        return WhereUsedPage(hits, HitPosition.of(hits[-1]) if more else None)
 
     def __len__(self) -> int:
         return self._count

@@ -5,15 +5,19 @@ The EPCIS standard has no current-state or hierarchy query; these endpoints are 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+import orjson
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from roadpass.access.policy import Op, decide_unit
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
-from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult
+from roadpass.trace.genealogy import AsBuiltNode, HitPosition, WhereUsedHit, WhereUsedResult
 from roadpass.trace.query import Visibility
 from roadpass.trace.service import TraceService, UnitNotFound, UnitRef
 from roadpass.trace.timeutil import FOREVER, iso_utc, parse_time
@@ -44,13 +48,16 @@ def as_built_json(node: AsBuiltNode) -> dict[str, Any]:
     return out
 
 
-def where_used_json(target: str, at: str | None, result: WhereUsedResult) -> dict[str, Any]:
-    """Where-used hits with roll-ups by market and by supplier."""
+def where_used_json(
+    target: str, at: str | None, result: WhereUsedResult, hits: list[WhereUsedHit] | None = None
+) -> dict[str, Any]:
+    """Where-used roll-ups by market and by supplier, with every hit or the page of them in ``hits``."""
     return {
         "id": target,
         "at": at,
         "vehicles": result.vehicles,
         "vehiclesNow": result.vehicles_now,
+        "hitCount": len(result),
         "byMarket": result.by_market,
         "bySupplier": result.by_supplier,
         "hits": [
@@ -63,9 +70,31 @@ def where_used_json(target: str, at: str | None, result: WhereUsedResult) -> dic
                 "via": list(h.via),
                 "suppliers": list(h.suppliers),
             }
-            for h in result
+            for h in (result if hits is None else hits)
         ],
     }
+
+
+def _fingerprint(target: str, at: str | None) -> str:
+    # A token is good for the answer it was issued on: the same unit or lot at the same instant.
+    return hashlib.sha256(orjson.dumps([target, at])).hexdigest()[:16]
+
+
+def encode_hit_token(position: HitPosition, target: str, at: str | None) -> str:
+    """An opaque URL-safe ``nextPageToken``: the last hit's position and the answer it belongs to."""
+    raw = orjson.dumps([position.vin, position.key, _fingerprint(target, at)])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_hit_token(token: str, target: str, at: str | None) -> HitPosition:
+    """The position a ``nextPageToken`` made by :func:`encode_hit_token` for this answer carries."""
+    try:
+        vin, key, fingerprint = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise ValueError("not a token this repository issued") from exc
+    if fingerprint != _fingerprint(target, at) or not isinstance(key, str) or not isinstance(vin, str | None):
+        raise ValueError("issued for another where-used question (identifier or at)")
+    return HitPosition(vin, key)
 
 
 def _instant(at: str | None) -> int | Response | None:
@@ -108,12 +137,33 @@ def as_built(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = None
 
 
 @router.get("/where-used/{identifier:path}", summary="Every vehicle that contains or contained a unit or lot.")
-def where_used(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = None) -> Response:
+def where_used(
+    identifier: str,
+    request: Request,
+    app: AppDep,
+    access: AccessDep,
+    at: AtQuery = None,
+    per_page: Annotated[
+        str | None, Query(alias="perPage", description="Hits per page; without it and a token, all hits")
+    ] = None,
+    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
+) -> Response:
     """The recall blast radius of a unit or lot, rolled up by market and supplier (as far as the caller may
-    see: see :func:`visible_hits`)."""
+    see: see :func:`visible_hits`).
+
+    Counts and roll-ups always cover the whole answer. With ``perPage`` (or a ``nextPageToken``) the hits
+    come a page at a time, keyed on the last hit's position (vehicles by VIN, then other holders by key),
+    with ``nextPageToken`` and a ``Link: <…>; rel="next"`` header while more follow."""
     instant = _instant(at)
     if isinstance(instant, Response):
         return instant
+    paged = per_page is not None or next_page_token is not None
+    size = app.settings.page_size_default
+    if per_page is not None:
+        largest = app.settings.page_size_max
+        if not per_page.isdigit() or not 1 <= int(per_page) <= largest:
+            return problem(400, f"perPage: must be a whole number from 1 to {largest}", parameter="perPage")
+        size = int(per_page)
     try:
         unit, hits = app.trace.where_used(identifier, instant)
     except UnitNotFound as exc:
@@ -123,4 +173,18 @@ def where_used(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = No
         access.deny(access.decision.__class__(False, 404, access.decision.effect, access.decision.rule,
                                               "neither the unit nor any vehicle carrying it is the caller's"))
         return problem(404, f"no unit is known as {identifier!r}")
-    return JsonResponse(where_used_json(unit.key, at, kept))
+    if not paged:
+        return JsonResponse(where_used_json(unit.key, at, kept))
+    try:
+        after = decode_hit_token(next_page_token, unit.key, at) if next_page_token else None
+    except ValueError as exc:
+        return problem(400, f"nextPageToken: {exc}", parameter="nextPageToken")
+    page = kept.page(after, size)
+    body = where_used_json(unit.key, at, kept, page.hits)
+    headers: dict[str, str] = {}
+    if page.after is not None:
+        token = encode_hit_token(page.after, unit.key, at)
+        body["nextPageToken"] = token
+        query = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
+        headers["Link"] = f'<{request.url.path}?{urlencode([*query, ("nextPageToken", token)])}>; rel="next"'
+    return JsonResponse(body, headers=headers)
