@@ -17,8 +17,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "trace_bench.py"
 FIGURES = {
     "database", "vehicles", "events", "links", "capture_events_per_s", "reference_hash_events_per_s",
     "baseline_insert_rows_per_s", "storage_floor_events_per_s", "as_built_p50_ms", "where_used_lot_p50_ms",
-    "where_used_lot_vins", "where_used_lot_listed_p50_ms", "where_used_serial_p50_ms", "genealogy_index_build_s",
-    "peak_rss_mb",
+    "where_used_lot_vins", "where_used_lot_first_page_p50_ms", "where_used_lot_listed_p50_ms",
+    "where_used_serial_p50_ms", "genealogy_index_build_s", "peak_rss_mb",
 }
 
 
