@@ -176,26 +176,46 @@ class WriteRecorder:
         event.remove(self.engine, "rollback", self._rollback)
 
 
-def floor_url(url: str, workdir: Path) -> str | None:
-    """An empty database beside the benchmark's own, on the same engine (None if one cannot be made)."""
+def _floor_database(url: str, create: bool) -> str | None:
+    """Create (or drop) the empty PostgreSQL database beside the benchmark's own; its URL when created."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    if parsed.drivername.startswith("sqlite"):
-        return f"sqlite:///{workdir / 'floor.sqlite3'}"
     name = f"{parsed.database}_floor"
     admin = create_engine(parsed.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
     except SQLAlchemyError as exc:  # e.g. a role without CREATEDB: report no floor and say why
-        log(f"storage floor skipped: cannot create database {name}: {exc}")
+        log(f"storage floor: cannot {'create' if create else 'drop'} database {name}: {exc}")
         return None
     finally:
         admin.dispose()
     return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def storage_floor(url: str, workdir: Path, files: list[Path]) -> float | None:
+    """The storage floor in events/s on an empty database beside the benchmark's own, removed afterwards
+    (None when no such database can be made)."""
+    if url.startswith("sqlite"):
+        target: str | None = f"sqlite:///{workdir / 'floor.sqlite3'}"
+    else:
+        target = _floor_database(url, create=True)
+    if target is None:
+        return None
+    try:
+        rate, events = storage_floor_rate(target, files)
+    finally:
+        if url.startswith("sqlite"):
+            for leftover in workdir.glob("floor.sqlite3*"):
+                leftover.unlink()
+        else:
+            _floor_database(url, create=False)
+    log(f"storage floor: the rows of {events:,} events written again with plain executemany: {rate:,.0f} events/s")
+    return rate
 
 
 _EVENT_JOB_COLUMN = EVENT_COLUMNS.index("job_id")
@@ -303,18 +323,17 @@ def run(url: str, args: argparse.Namespace) -> None:
     documents = write_fleet(spec, workdir / "fleet.jsonl", sample)
     log(f"generated the fleet's documents in {time.perf_counter() - started:.0f}s")
     # Every k-th document's writes are kept for the storage floor (about --floor-events events in all).
-    stride = -(-documents * spec.events_per_document // args.floor_events) if args.floor_events else 0
-    recorder = WriteRecorder(app.engine, workdir, stride if args.floor_events else 1 << 62)
+    recorder = None
+    if args.floor_events:
+        stride = -(-documents * spec.events_per_document // args.floor_events)
+        recorder = WriteRecorder(app.engine, workdir, stride)
     events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
     (workdir / "fleet.jsonl").unlink()
     log(f"captured {events:,} events in {documents:,} documents: {events / spent:,.0f} events/s")
-    recorder.stop()
     floor_rate: float | None = None
-    target = floor_url(url, workdir) if recorder.files else None
-    if target is not None:
-        floor_rate, floor_events = storage_floor_rate(target, recorder.files)
-        log(f"storage floor: the rows of {floor_events:,} events written again with plain executemany: "
-            f"{floor_rate:,.0f} events/s")
+    if recorder is not None:
+        recorder.stop()
+        floor_rate = storage_floor(url, workdir, recorder.files) if recorder.files else None
     with app.uow.read() as conn:
         links = int(conn.execute(text("SELECT COUNT(*) FROM link")).scalar_one())
         vins = [r[0] for r in conn.execute(text("SELECT vin FROM unit WHERE vin IS NOT NULL"))]

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
+from fastapi import Request
 from fastapi.responses import Response
 
-__all__ = ["JSONLDResponse", "JsonResponse", "ProblemResponse", "problem"]
+__all__ = ["JSONLDResponse", "JsonResponse", "ProblemResponse", "next_page_link", "problem"]
+
+
+def next_page_link(request: Request, token: str) -> str:
+    """The ``Link`` header to the next page: this request's query with ``nextPageToken`` set to ``token``."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
+    return f'<{request.url.path}?{urlencode([*kept, ("nextPageToken", token)])}>; rel="next"'
 
 
 class JsonResponse(Response):

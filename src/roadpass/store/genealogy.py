@@ -6,6 +6,7 @@ blast radius is one statement and never N+1 round trips.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -223,8 +224,9 @@ def where_used_indexed(
     # Counts and roll-ups on the arrays.
     vehicle_rows = row_hit < n_vehicles
     open_hits = np.maximum.reduceat((hi == FOREVER).astype(np.int8), first)[:n_vehicles]
-    markets = table.markets(hit_slots)
-    market_totals = np.bincount(table.market_code[hit_slots], minlength=len(table.market_names)).tolist()
+    # Codes copied now (the table follows later market changes); its list of names only ever grows.
+    market_codes = table.market_code[hit_slots]
+    market_totals = np.bincount(market_codes, minlength=len(table.market_names)).tolist()
     market_counts = {m or "unknown": n for m, n in zip(table.market_names, market_totals, strict=True) if n}
     below, row_below = np.unique(via, return_inverse=True)
     below_code, names, unit_keys = index.suppliers(
@@ -237,20 +239,27 @@ def where_used_indexed(
     vins = table.vins[hit_slots].tolist()
     vehicle_keys = table.keys[hit_slots]  # copied now: the table's columns follow later market changes
 
+    def other(i: int) -> tuple[str, str | None]:  # (key, market) of the i-th holder that is not a vehicle
+        return others[int(units[other_order[i]])]
+
     def keys() -> list[str]:
-        return [*vehicle_keys.tolist(), *(others[int(units[h])][0] for h in other_order)]
+        return [*vehicle_keys.tolist(), *(other(i)[0] for i in range(len(other_order)))]
+
+    @functools.cache
+    def below_keys() -> list[str]:
+        return [unit_keys.get(u, "") for u in below.tolist()]
 
     def build(start: int, stop: int) -> list[WhereUsedHit]:
-        # Hits [start, stop) are rows [first[start], first[stop]) of the sorted walk.
-        hit_vins: list[str | None] = [*vins, *([None] * len(other_order))]
-        hit_markets = [*markets, *(others[int(units[h])][1] for h in other_order)]
-        below_keys = [unit_keys.get(u, "") for u in below.tolist()]
+        # Hits [start, stop) are rows [first[start], first[stop]) of the sorted walk; vehicles come first.
         if stop <= start:
             return []
+        held = [other(i) for i in range(max(start, n_vehicles) - n_vehicles, stop - n_vehicles)]
         rows = slice(int(first[start]), int(first[stop]) if stop < len(first) else len(lo))
         return _hits(
-            keys()[start:stop], hit_vins[start:stop], hit_markets[start:stop], first[start:stop] - first[start],
-            lo[rows], hi[rows], row_code[rows], row_below[rows], below_keys, names,
+            [*vehicle_keys[start:stop].tolist(), *(k for k, _m in held)],
+            [*vins[start:stop], *([None] * len(held))],
+            [*(table.market_names[c] for c in market_codes[start:stop].tolist()), *(m for _k, m in held)],
+            first[start:stop] - first[start], lo[rows], hi[rows], row_code[rows], row_below[rows], below_keys(), names,
         )
 
     return WhereUsedResult(

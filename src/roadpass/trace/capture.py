@@ -30,7 +30,6 @@ __all__ = [
     "UnitKind",
     "parse_capture",
     "parse_for_storage",
-    "unit_kind",
 ]
 
 # Where identifiers sit in each event, and the role they play (EPCIS 2.0 §7.3.2 - §7.3.7).
@@ -67,15 +66,6 @@ class UnitKind:
 _CLASS_UNIT: tuple[int, str | None] = (UnitKind.CLASS, None)
 _INSTANCE_UNIT: tuple[int, str | None] = (UnitKind.INSTANCE, None)
 _OTHER_UNIT: tuple[int, str | None] = (UnitKind.OTHER, None)
-
-
-def unit_kind(key: str, role: int) -> int:
-    """Classify an identifier: class-level roles name lots/classes, GS1 keys with a serial name instances."""
-    if role in _CLASS_ROLES:
-        return UnitKind.CLASS
-    if key.startswith(_GS1_PREFIX):
-        return UnitKind.INSTANCE
-    return UnitKind.OTHER
 
 
 class CaptureRejected(ValueError):
@@ -251,9 +241,10 @@ def parse_capture(body: Any, *, max_events: int | None = None) -> ParsedCapture:
         parsed.events.append(event)
         for key, role in event.identifiers:
             if key not in units:
-                # unit_kind() and vin_for() inlined (once per identifier and document): only a GIAI can
-                # carry a VIN; every other key takes one of the shared entries. Prefixes are compared as
-                # slices: str.startswith costs more to call than to compare here (CPython 3.11).
+                # What the key names: class-level roles name lots/classes, GS1 keys with a serial name
+                # instances, anything else is another URI. Only a GIAI can carry a VIN; every other key
+                # takes one of the shared entries. Prefixes are compared as slices: str.startswith costs
+                # more to call than to compare here (CPython 3.11), once per identifier and document.
                 if role in _CLASS_ROLES:
                     units[key] = _CLASS_UNIT
                 elif key[:_GS1_PREFIX_LEN] != _GS1_PREFIX:

@@ -282,7 +282,9 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
     costs more than the rest of the answer.
     """
 
-    __slots__ = ("_build", "_count", "_hits", "_keys", "by_market", "by_supplier", "vehicles_now", "vins")
+    __slots__ = (
+        "_build", "_count", "_hits", "_key_list", "_keys", "by_market", "by_supplier", "vehicles_now", "vins",
+    )
 
     def __init__(
         self,
@@ -298,7 +300,8 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
         self._count = count
         self._hits: list[WhereUsedHit] | None = None
         self._build = build  # (start, stop) -> the hits in that range of the order
-        self._keys = keys  # the hits' keys, in order
+        self._keys = keys  # the hits' keys, in order (read once, on the first page after the first)
+        self._key_list: list[str] | None = None
         #: VINs of the vehicles hit, in hit order.
         self.vins = vins
         #: Vehicles holding the unit or lot now.
@@ -340,7 +343,9 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
 
     def start_after(self, position: HitPosition) -> int:
         """Index of the first hit that comes after ``position`` in the answer's order."""
-        keys = self._keys()
+        if self._key_list is None:
+            self._key_list = self._keys()
+        keys = self._key_list
         vehicles = len(self.vins)
         if position.vin is None:  # past every vehicle, among the other holders (ordered by key)
             return bisect_right(keys, position.key, lo=vehicles)

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -21,7 +22,8 @@ from roadpass.trace.identifiers import IdentifierError, epc_pattern_to_canonical
 from roadpass.trace.timeutil import parse_time
 
 __all__ = [
-    "EPC_MATCH_ROLES", "EventQuery", "IdentifierMatch", "PageToken", "QueryError", "Visibility", "parse_event_query",
+    "EPC_MATCH_ROLES", "EventQuery", "IdentifierMatch", "PageToken", "QueryError", "Visibility", "decode_token",
+    "encode_token", "fingerprint", "parse_event_query", "parse_page_size",
 ]
 
 # Which identifier roles each MATCH_ parameter looks at (EPCIS 2.0 §8.2.7.1).
@@ -64,6 +66,38 @@ class IdentifierMatch:
     prefixes: tuple[str, ...] = ()
 
 
+def encode_token(parts: Sequence[object]) -> str:
+    """An opaque URL-safe page token carrying ``parts`` (JSON values)."""
+    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
+
+
+def decode_token(token: str, size: int) -> list[Any]:
+    """The ``size`` parts of a token made by :func:`encode_token`; :class:`QueryError` for anything else."""
+    try:
+        parts = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise QueryError("nextPageToken", "not a token this repository issued") from exc
+    if not isinstance(parts, list) or len(parts) != size:
+        raise QueryError("nextPageToken", "not a token this repository issued")
+    return parts
+
+
+def fingerprint(parts: object) -> str:
+    """A short digest of a question, so that a page token is only good for the question it was issued on."""
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
+
+
+def parse_page_size(name: str, value: str, largest: int) -> int:
+    """A page size parameter: a positive integer, capped at ``largest`` (a server may return fewer)."""
+    try:
+        size = int(value)
+    except ValueError as exc:
+        raise QueryError(name, "expected a positive integer") from exc
+    if size < 1:
+        raise QueryError(name, "expected a positive integer")
+    return min(size, largest)
+
+
 @dataclass(frozen=True, slots=True)
 class PageToken:
     """Where the previous page ended (keyset paging): the sort value and row id of its last event."""
@@ -74,17 +108,15 @@ class PageToken:
 
     def encode(self) -> str:
         """An opaque URL-safe token."""
-        raw = orjson.dumps([self.value, self.row, self.fingerprint])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_token([self.value, self.row, self.fingerprint])
 
     @classmethod
     def decode(cls, token: str) -> PageToken:
         """Parse a token made by :meth:`encode`."""
+        value, row, digest = decode_token(token, 3)
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            value, row, fingerprint = orjson.loads(raw)
-            return cls(int(value), int(row), str(fingerprint))
-        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            return cls(int(value), int(row), str(digest))
+        except (ValueError, TypeError) as exc:
             raise QueryError("nextPageToken", "not a token this repository issued") from exc
 
 
@@ -239,14 +271,8 @@ def parse_event_query(
                 raise QueryError(name, "orderDirection must be ASC or DESC")
             query.descending = values[0] == "DESC"
         elif name in ("perPage", "eventCountLimit", "maxEventCount"):
-            try:
-                size = int(values[0])
-            except (ValueError, IndexError) as exc:
-                raise QueryError(name, "expected a positive integer") from exc
-            if size < 1:
-                raise QueryError(name, "expected a positive integer")
-            query.per_page = min(size, max_per_page)
-    query.fingerprint = hashlib.sha256(orjson.dumps(fingerprint_parts)).hexdigest()[:16]
+            query.per_page = parse_page_size(name, values[0] if values else "", max_per_page)
+    query.fingerprint = fingerprint(fingerprint_parts)
     if "nextPageToken" in params:
         token = PageToken.decode(_values(params["nextPageToken"])[0])
         if token.fingerprint != query.fingerprint:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request
@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from roadpass.access.policy import Decision
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
-from roadpass.api.responses import JSONLDResponse, JsonResponse, problem
+from roadpass.api.responses import JSONLDResponse, JsonResponse, next_page_link, problem
 from roadpass.trace.capture import CaptureRejected
 from roadpass.trace.query import QueryError, parse_event_query
 from roadpass.trace.service import CaptureFailed, Hidden
@@ -170,9 +170,7 @@ def events(
     rendered, contexts, token = app.trace.events(query)
     headers = dict(EPCIS_HEADERS)
     if token is not None:
-        kept = [(k, v) for k, values in params.items() if k != "nextPageToken" for v in values]
-        link = f"{request.url.path}?{urlencode([*kept, ('nextPageToken', token.encode())])}"
-        headers["Link"] = f'<{link}>; rel="next"'
+        headers["Link"] = next_page_link(request, token.encode())
     return JSONLDResponse(_query_document(rendered, contexts, "SimpleEventQuery"), headers=headers)
 
 

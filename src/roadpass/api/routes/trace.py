@@ -5,20 +5,16 @@ The EPCIS standard has no current-state or hierarchy query; these endpoints are 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from roadpass.access.policy import Op, decide_unit
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, problem
+from roadpass.api.responses import JsonResponse, next_page_link, problem
 from roadpass.trace.genealogy import AsBuiltNode, HitPosition, WhereUsedHit, WhereUsedResult
-from roadpass.trace.query import Visibility
+from roadpass.trace.query import QueryError, Visibility, decode_token, encode_token, fingerprint, parse_page_size
 from roadpass.trace.service import TraceService, UnitNotFound, UnitRef
 from roadpass.trace.timeutil import FOREVER, iso_utc, parse_time
 
@@ -75,25 +71,16 @@ def where_used_json(
     }
 
 
-def _fingerprint(target: str, at: str | None) -> str:
-    # A token is good for the answer it was issued on: the same unit or lot at the same instant.
-    return hashlib.sha256(orjson.dumps([target, at])).hexdigest()[:16]
-
-
 def encode_hit_token(position: HitPosition, target: str, at: str | None) -> str:
-    """An opaque URL-safe ``nextPageToken``: the last hit's position and the answer it belongs to."""
-    raw = orjson.dumps([position.vin, position.key, _fingerprint(target, at)])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    """An opaque ``nextPageToken``: the last hit's position, bound to its question (unit or lot, ``at``)."""
+    return encode_token([position.vin, position.key, fingerprint([target, at])])
 
 
 def decode_hit_token(token: str, target: str, at: str | None) -> HitPosition:
-    """The position a ``nextPageToken`` made by :func:`encode_hit_token` for this answer carries."""
-    try:
-        vin, key, fingerprint = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise ValueError("not a token this repository issued") from exc
-    if fingerprint != _fingerprint(target, at) or not isinstance(key, str) or not isinstance(vin, str | None):
-        raise ValueError("issued for another where-used question (identifier or at)")
+    """The position a token made by :func:`encode_hit_token` for this same question carries."""
+    vin, key, digest = decode_token(token, 3)
+    if digest != fingerprint([target, at]) or not isinstance(key, str) or not isinstance(vin, str | None):
+        raise QueryError("nextPageToken", "issued for another where-used question (identifier or at)")
     return HitPosition(vin, key)
 
 
@@ -157,13 +144,10 @@ def where_used(
     instant = _instant(at)
     if isinstance(instant, Response):
         return instant
-    paged = per_page is not None or next_page_token is not None
-    size = app.settings.page_size_default
-    if per_page is not None:
-        largest = app.settings.page_size_max
-        if not per_page.isdigit() or not 1 <= int(per_page) <= largest:
-            return problem(400, f"perPage: must be a whole number from 1 to {largest}", parameter="perPage")
-        size = int(per_page)
+    try:
+        size = parse_page_size("perPage", per_page, app.settings.page_size_max) if per_page is not None else None
+    except QueryError as exc:
+        return problem(400, str(exc), parameter=exc.parameter)
     try:
         unit, hits = app.trace.where_used(identifier, instant)
     except UnitNotFound as exc:
@@ -173,18 +157,16 @@ def where_used(
         access.deny(access.decision.__class__(False, 404, access.decision.effect, access.decision.rule,
                                               "neither the unit nor any vehicle carrying it is the caller's"))
         return problem(404, f"no unit is known as {identifier!r}")
-    if not paged:
+    if size is None and next_page_token is None:
         return JsonResponse(where_used_json(unit.key, at, kept))
     try:
         after = decode_hit_token(next_page_token, unit.key, at) if next_page_token else None
-    except ValueError as exc:
-        return problem(400, f"nextPageToken: {exc}", parameter="nextPageToken")
-    page = kept.page(after, size)
+    except QueryError as exc:
+        return problem(400, str(exc), parameter=exc.parameter)
+    page = kept.page(after, size or app.settings.page_size_default)
     body = where_used_json(unit.key, at, kept, page.hits)
     headers: dict[str, str] = {}
     if page.after is not None:
-        token = encode_hit_token(page.after, unit.key, at)
-        body["nextPageToken"] = token
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "nextPageToken"]
-        headers["Link"] = f'<{request.url.path}?{urlencode([*query, ("nextPageToken", token)])}>; rel="next"'
+        body["nextPageToken"] = token = encode_hit_token(page.after, unit.key, at)
+        headers["Link"] = next_page_link(request, token)
     return JsonResponse(body, headers=headers)
