@@ -1,4 +1,9 @@
-"""The composition root: settings → engine (migrated) → unit of work → services. Nothing runs at import."""
+"""The composition root: settings → engine (migrated) → unit of work → every service, built once.
+
+Front ends (API, CLI, web UI, benchmarks) take services from the :class:`Roadpass` container and nothing
+else; caches and indexes live inside the services they serve, so two containers on two databases never
+share one. Nothing runs at import.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from roadpass.access.service import AccessService
+from roadpass.compliance.service import ComplianceService
 from roadpass.ledger.service import LedgerService
+from roadpass.passport.epr.service import EprService
+from roadpass.passport.service import PassportService
 from roadpass.settings import Settings
 from roadpass.store.engine import make_engine
+from roadpass.store.ledger import SqlLedgerRecords
 from roadpass.store.migrate import upgrade
-from roadpass.store.uow import UnitOfWork
+from roadpass.store.uow import StoreTransactions, UnitOfWork
 from roadpass.trace.service import TraceService
 
 __all__ = ["Roadpass", "bootstrap"]
@@ -25,9 +35,14 @@ class Roadpass:
     uow: UnitOfWork
     trace: TraceService
     ledger: LedgerService
+    access: AccessService
+    passports: PassportService
+    epr: EprService
+    compliance: ComplianceService
 
     def close(self) -> None:
-        """Release database connections."""
+        """Stop background work and release database connections."""
+        self.access.close()
         self.engine.dispose()
 
 
@@ -38,10 +53,16 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
     if migrate:
         upgrade(engine)
     uow = UnitOfWork(engine)
+    trace = TraceService(uow, max_events=settings.capture_max_events)
+    passports = PassportService(uow, trace)
     return Roadpass(
         settings=settings,
         engine=engine,
         uow=uow,
-        trace=TraceService(uow, max_events=settings.capture_max_events),
-        ledger=LedgerService(uow),
+        trace=trace,
+        ledger=LedgerService(StoreTransactions(uow, SqlLedgerRecords)),
+        access=AccessService(uow, settings),
+        passports=passports,
+        epr=EprService(passports),
+        compliance=ComplianceService(uow),
     )

@@ -62,9 +62,8 @@ def test_administer_parties_users_keys_and_shares(sqlite_url: str) -> None:
         with TestClient(create_app(roadpass=rp)) as client:
             assert client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()["role"] == "manufacturer"
             assert _run(sqlite_url, "keys", "revoke", key_id, "--json")[0] == 0
-            from roadpass.access.service import access_service
 
-            access_service(rp).forget()  # the CLI is another process: this one learns within the cache time
+            rp.access.forget()  # the CLI is another process: this one learns within the cache time
             assert client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     finally:
         rp.close()

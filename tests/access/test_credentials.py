@@ -62,9 +62,8 @@ def test_revoked_expired_and_wrong_keys_are_refused(client: TestClient, app: Roa
     with app.uow.write() as conn:
         conn.execute(text("UPDATE api_key SET expires_at = 1 WHERE key_id = :k"),
                      {"k": parse_api_key(expired["Authorization"].split()[1])})
-    from roadpass.access.service import access_service
 
-    access_service(app).forget()
+    app.access.forget()
     assert client.get("/auth/me", headers=expired).status_code == 401
 
 
@@ -163,10 +162,9 @@ def test_authorisation_switched_off_lets_everything_through(client: TestClient, 
 def test_a_revocation_elsewhere_takes_effect_within_twice_the_cache_time(app: Roadpass) -> None:
     import time
 
-    from roadpass.access.service import access_service
 
     app.settings.auth_cache_seconds = 0.2
-    service = access_service(app)
+    service = app.access
     token = api_headers(app)["Authorization"].split()[1]
     assert service.principal_for_key(token) is not None
     with app.uow.write() as conn:  # another process revokes it: this one's cache is not told

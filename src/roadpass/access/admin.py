@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from roadpass.access.credentials import NewApiKey, hash_password, new_api_key
 from roadpass.access.model import ApiKeyInfo, Party, PartyRole, Share, ShareKind, User
-from roadpass.access.service import access_service
 from roadpass.store import access as store
 from roadpass.store import access_shares as shares_store
 from roadpass.store.parties import upsert_party
@@ -72,7 +71,7 @@ def create_party(
         raise AdminError("key", "lower-case letters, digits and _ . : - only")
     with rp.uow.write() as conn:
         row = upsert_party(conn, actor=actor, key=key, name=name, role=role, country=country, region=region, gcp=gcp)
-    access_service(rp).forget()
+    rp.access.forget()
     return Party(row.id, row.key, row.name, row.role, row.country, row.region, row.gcp)
 
 
@@ -104,7 +103,7 @@ def set_password(rp: Roadpass, *, actor: str, email: str, password: str) -> None
         if found is None:
             raise AdminError("email", f"no user {email!r}")
         store.set_password(conn, actor=actor, user_id=found[0].id, password_hash=hash_password(password))
-    access_service(rp).forget()
+    rp.access.forget()
 
 
 def disable_user(rp: Roadpass, *, actor: str, email: str, disabled: bool = True) -> None:
@@ -114,7 +113,7 @@ def disable_user(rp: Roadpass, *, actor: str, email: str, disabled: bool = True)
         if found is None:
             raise AdminError("email", f"no user {email!r}")
         store.set_user_disabled(conn, actor=actor, user_id=found[0].id, disabled=disabled)
-    access_service(rp).forget()
+    rp.access.forget()
 
 
 def create_api_key(
@@ -139,7 +138,7 @@ def revoke_api_key(rp: Roadpass, *, actor: str, key_id: str) -> ApiKeyInfo | Non
     """Revoke a key (None if unknown); it stops working at once in this process."""
     with rp.uow.write() as conn:
         info = store.revoke_api_key(conn, actor=actor, key_id=key_id)
-    access_service(rp).forget()
+    rp.access.forget()
     return info
 
 
@@ -184,7 +183,7 @@ def grant_share(
             conn, actor=actor, grantor_id=grantor.id, grantee_id=grantee.id, kind=kind, target=target_key,
             purpose=purpose.strip()[:300], valid_until=valid_until,
         )
-    access_service(rp).forget()
+    rp.access.forget()
     return share
 
 
@@ -192,7 +191,7 @@ def revoke_share(rp: Roadpass, *, actor: str, share_id: int) -> None:
     """End a share at once."""
     with rp.uow.write() as conn:
         shares_store.revoke_share(conn, actor=actor, share_id=share_id)
-    access_service(rp).forget()
+    rp.access.forget()
 
 
 def set_mandate(rp: Roadpass, *, actor: str, party_key: str, markets: list[str]) -> list[str]:
@@ -205,5 +204,5 @@ def set_mandate(rp: Roadpass, *, actor: str, party_key: str, markets: list[str])
         raise AdminError("markets", f"not ISO 3166-1 alpha-2: {', '.join(bad)}")
     with rp.uow.write() as conn:
         result = shares_store.set_mandate(conn, actor=actor, party_id=party.id, markets=markets)
-    access_service(rp).forget()
+    rp.access.forget()
     return result

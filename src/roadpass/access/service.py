@@ -16,7 +16,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
-from weakref import WeakKeyDictionary
 
 from roadpass.access.credentials import (
     csrf_token,
@@ -33,13 +32,12 @@ from roadpass.store import access as store
 from roadpass.store import access_shares as shares_store
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Connection
 
-    from roadpass.bootstrap import Roadpass
     from roadpass.settings import Settings
     from roadpass.store.uow import UnitOfWork
 
-__all__ = ["OPEN", "AccessService", "SignInFailed", "SignedIn", "access_service"]
+__all__ = ["OPEN", "AccessService", "SignInFailed", "SignedIn"]
 
 #: The principal of every request when authorisation is switched off (benchmarks only).
 OPEN = Principal(via="open")
@@ -63,7 +61,7 @@ class SignedIn:
 
 
 class AccessService:
-    """Authenticates callers and keeps the access tables; one per database (see :func:`access_service`)."""
+    """Authenticates callers and keeps the access tables; one per container (built in :mod:`roadpass.bootstrap`)."""
 
     def __init__(self, uow: UnitOfWork, settings: Settings) -> None:
         self.uow = uow
@@ -196,6 +194,15 @@ class AccessService:
             self._sessions[token_hash] = (at + ttl, at + 2 * ttl, principal)
         return principal
 
+    def parties(self, *, role: str | None = None) -> list[Party]:
+        """The parties on this node (optionally of one role), by key."""
+        with self.uow.read() as conn:
+            return store.parties(conn, role=role)
+
+    def close(self) -> None:
+        """Stop the background refresher (the container is closing)."""
+        self._refresher.shutdown(wait=False, cancel_futures=True)
+
     def forget(self) -> None:
         """Drop every cached principal (after any change to keys, users, sessions, shares or mandates)."""
         with self._lock:
@@ -256,15 +263,3 @@ class AccessService:
                 reason=reason,
             )
         return entry.seq
-
-
-_SERVICES: WeakKeyDictionary[Engine, AccessService] = WeakKeyDictionary()
-
-
-def access_service(roadpass: Roadpass) -> AccessService:
-    """The one access service of a wired application (it holds the principal cache)."""
-    service = _SERVICES.get(roadpass.engine)
-    if service is None or service.settings is not roadpass.settings:
-        service = _SERVICES[roadpass.engine] = AccessService(roadpass.uow, roadpass.settings)
-    return service
-

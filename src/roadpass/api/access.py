@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from roadpass.access.model import ANONYMOUS, Principal
 from roadpass.access.policy import Decision, Effect, decide, operation_for
 from roadpass.access.ratelimit import RateLimiter
-from roadpass.access.service import OPEN, AccessService, access_service
+from roadpass.access.service import OPEN, AccessService
 from roadpass.bootstrap import Roadpass
 
 __all__ = [
@@ -113,7 +113,7 @@ class AccessMiddleware:
             return
         settings = self.roadpass.settings
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
-        service = access_service(self.roadpass)
+        service = self.roadpass.access
         principal = await self._principal(service, scope) if settings.auth_enabled else OPEN
         if principal is None:
             await _respond(send, _problem(401, "the API key is unknown, wrong, revoked or expired",
@@ -201,7 +201,8 @@ def record_denial(request: Request, decision: Decision, operation: str | None = 
     """Write a denied request to the ledger (``access.denied``); returns the entry's sequence number."""
     op = operation or str(getattr(getattr(request.state, "operation", None), "value", "unclassified"))
     route = request.scope.get("route")
-    return access_service(request.app.state.roadpass).record_denial(
+    roadpass: Roadpass = request.app.state.roadpass
+    return roadpass.access.record_denial(
         principal_of(request), operation=op, method=request.method, path=getattr(route, "path", request.url.path),
         status=decision.status, reason=decision.reason or decision.rule,
     )

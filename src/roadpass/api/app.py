@@ -135,8 +135,4 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
         mount = getattr(feature, "mount_pages", None)
         if mount is not None:
             mount(app)
-    from roadpass.web.ops_pages import mount_fallback_pages
-
-    # After every feature: a page no feature provides (yet) says so instead of answering 404.
-    mount_fallback_pages(app)
     return app

@@ -19,7 +19,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 def service() -> ComplianceService:
     """The compliance service of the application named by ``--db``."""
-    return ComplianceService(open_app().uow)
+    return open_app().compliance
 
 
 def day(value: str | None, as_json: bool, name: str = "--on") -> dt.date | None:

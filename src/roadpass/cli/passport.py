@@ -11,7 +11,6 @@ from rich.table import Table
 from roadpass.cli.common import console, fail, open_app, print_json
 from roadpass.passport.assemble import parse_level
 from roadpass.passport.epr.report import report_html, report_pdf
-from roadpass.passport.epr.service import EprService
 from roadpass.passport.importing import ImportRefused
 from roadpass.passport.jsondata import JsonObject
 from roadpass.passport.service import AccessDenied, PassportNotFound, PassportService
@@ -25,8 +24,7 @@ CLI_ACTOR = "cli"
 
 
 def _service() -> PassportService:
-    app = open_app()
-    return PassportService(app.uow, app.trace)
+    return open_app().passports
 
 
 @passport_app.command("issue")
@@ -183,7 +181,7 @@ def register(
     as_json: JsonOpt = False,
 ) -> None:
     """Record a producer's registration in a member state (Art. 55)."""
-    reg = EprService(_service()).register_producer(producer, member_state, number, models=models, pro=pro,
+    reg = open_app().epr.register_producer(producer, member_state, number, models=models, pro=pro,
                                                    actor=CLI_ACTOR)
     if as_json:
         print_json({"producer": reg.producer_key, "memberState": reg.member_state,
@@ -201,7 +199,7 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """The Art. 75 report: collection, recycling efficiency and material recovery against cited targets."""
-    result = EprService(_service()).report(producer, member_state, year)
+    result = open_app().epr.report(producer, member_state, year)
     if out is not None:
         data = report_pdf(result) if out.suffix.lower() == ".pdf" else report_html(result).encode("utf-8")
         out.write_bytes(data)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, and_, or_, select
 
 from roadpass.access.model import Party, Share, ShareKind
-from roadpass.ledger import LedgerEntry, Subject
+from roadpass.ledger import LedgerEntry
 from roadpass.store import access_tables as a
 from roadpass.store import tables as t
 from roadpass.store.access import change, ledgered, now_us, party_by_id
@@ -16,8 +15,6 @@ from roadpass.store.access import change, ledgered, now_us, party_by_id
 __all__ = [
     "active_shares_for",
     "grant_share",
-    "ledger_entries",
-    "ledger_for_unit",
     "list_shares",
     "mandate_markets",
     "record_denial",
@@ -125,45 +122,3 @@ def record_denial(
     return ledgered(conn, actor[:200], "access.denied", "access_denial", row_id)
 
 
-def ledger_for_unit(
-    conn: Connection, unit_key: str, *, limit: int = 100, actor_prefix: str | None = None
-) -> list[LedgerEntry]:
-    """Recent entries that recorded events naming a unit (the captures that stored them), newest first."""
-    jobs = conn.execute(
-        select(t.epcis_event.c.job_id).distinct()
-        .where(t.epcis_event.c.id.in_(
-            select(t.event_epc.c.event_pk).where(
-                t.event_epc.c.unit_id.in_(select(t.unit.c.id).where(t.unit.c.key == unit_key))
-            )
-        ))
-    ).scalars().all()
-    if not jobs:
-        return []
-    # Subjects are stored as canonical JSON; the closing brace keeps job 1 from matching job 10.
-    needles = [f'"table":"capture_job","column":"id","value":{int(j)}}}' for j in jobs]
-    return ledger_entries(conn, limit=limit, actor_prefix=actor_prefix, any_subject=needles)
-
-
-def ledger_entries(
-    conn: Connection, *, limit: int = 50, actor_prefix: str | None = None, subject: str | None = None,
-    action: str | None = None, any_subject: list[str] | None = None,
-) -> list[LedgerEntry]:
-    """Recent entries, newest first: of actors starting with ``actor_prefix``, naming ``subject``."""
-    e = t.ledger_entry
-    query = select(e).order_by(e.c.seq.desc()).limit(limit)
-    if any_subject:
-        query = query.where(or_(*[e.c.subjects.contains(n) for n in any_subject[:500]]))
-    if actor_prefix:
-        query = query.where(e.c.actor >= actor_prefix, e.c.actor < actor_prefix + "\uffff")
-    if subject:
-        query = query.where(e.c.subjects.contains(subject))
-    if action:
-        query = query.where(e.c.action == action)
-    return [
-        LedgerEntry(
-            int(r.seq), int(r.recorded_at), r.actor, r.action, r.rule,
-            tuple(Subject(s["table"], s["column"], s["value"]) for s in orjson.loads(r.subjects)),
-            r.content_hash, r.prev_hash, r.entry_hash,
-        )
-        for r in conn.execute(query)
-    ]

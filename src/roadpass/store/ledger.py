@@ -7,22 +7,20 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, select, text
+from sqlalchemy import Connection, Table, func, or_, select, text
 
-from roadpass.ledger import (
+from roadpass.ledger.chain import (
     GENESIS_HASH,
     LedgerDraft,
     LedgerEntry,
     Subject,
-    VerifyReport,
     canonical_rows_hash,
     compute_entry_hash,
-    verify_chain,
 )
 from roadpass.store import tables as t
 from roadpass.store.engine import is_postgresql
 
-__all__ = ["append", "entries", "iter_entries", "rows_hash", "verify"]
+__all__ = ["SqlLedgerRecords", "append", "rows_hash"]
 
 
 def _now_us() -> int:
@@ -109,41 +107,67 @@ def _entry(row: Any) -> LedgerEntry:
     )
 
 
-def iter_entries(conn: Connection, *, batch: int = 5000) -> Iterator[LedgerEntry]:
-    """Every entry in chain order, fetched in keyset batches."""
-    last = 0
-    while True:
-        rows = conn.execute(
-            select(t.ledger_entry).where(t.ledger_entry.c.seq > last).order_by(t.ledger_entry.c.seq).limit(batch)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield _entry(row)
-        last = int(rows[-1].seq)
+class SqlLedgerRecords:
+    """:class:`roadpass.ledger.ports.LedgerRecords` on an open connection."""
 
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
-def entries(
-    conn: Connection, *, limit: int = 50, actor: str | None = None, subject_value: str | None = None
-) -> list[LedgerEntry]:
-    """The most recent entries, newest first, optionally filtered by actor or by a subject's value."""
-    query = select(t.ledger_entry).order_by(t.ledger_entry.c.seq.desc()).limit(limit)
-    if actor:
-        query = query.where(t.ledger_entry.c.actor == actor)
-    if subject_value:
-        query = query.where(t.ledger_entry.c.subjects.contains(subject_value))
-    return [_entry(row) for row in conn.execute(query)]
+    def count(self) -> int:
+        """How many entries the chain holds."""
+        return int(self.conn.execute(select(func.count()).select_from(t.ledger_entry)).scalar() or 0)
 
+    def head(self) -> tuple[int, str] | None:
+        """The recorded chain head."""
+        row = self.conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.entry_hash)).first()
+        return None if row is None else (int(row[0]), str(row[1]))
 
-def verify(conn: Connection, *, stop_at_first: bool = True) -> VerifyReport:
-    """Walk the whole chain against the rows stored now; see :func:`roadpass.ledger.verify_chain`."""
-    report = verify_chain(iter_entries(conn), lambda e: rows_hash(conn, e.subjects), stop_at_first=stop_at_first)
-    head = conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.entry_hash)).first()
-    if report.ok and head is not None and (int(head[0]) != report.entries or head[1] != report.head_hash):
-        from roadpass.ledger import Mismatch
+    def iter_entries(self, *, batch: int = 5000) -> Iterator[LedgerEntry]:
+        """Every entry in chain order, fetched in keyset batches."""
+        last = 0
+        e = t.ledger_entry
+        while True:
+            rows = self.conn.execute(select(e).where(e.c.seq > last).order_by(e.c.seq).limit(batch)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _entry(row)
+            last = int(rows[-1].seq)
 
-        mismatch = Mismatch(int(head[0]), "chain head does not match the last entry (entries were removed)")
-        report.ok = False
-        report.first_mismatch = mismatch
-        report.problems.append(mismatch)
-    return report
+    def rows_hash(self, subjects: Sequence[Subject]) -> str:
+        """The content hash of the rows ``subjects`` name, as stored now."""
+        return rows_hash(self.conn, subjects)
+
+    def entries(
+        self, *, limit: int, actor: str | None = None, actor_prefix: str | None = None, subject: str | None = None,
+        any_subject: Sequence[str] = (),
+    ) -> list[LedgerEntry]:
+        """The newest entries, newest first, filtered by actor, actor prefix, subject value or any of
+        several subject needles."""
+        e = t.ledger_entry
+        query = select(e).order_by(e.c.seq.desc()).limit(limit)
+        if actor:
+            query = query.where(e.c.actor == actor)
+        if actor_prefix:
+            query = query.where(e.c.actor >= actor_prefix, e.c.actor < actor_prefix + "\uffff")
+        if subject:
+            query = query.where(e.c.subjects.contains(subject))
+        if any_subject:
+            query = query.where(or_(*[e.c.subjects.contains(n) for n in any_subject[:500]]))
+        return [_entry(row) for row in self.conn.execute(query)]
+
+    def entries_for_unit(self, unit_key: str, *, limit: int, actor_prefix: str | None = None) -> list[LedgerEntry]:
+        """The newest entries of the captures that recorded events naming a unit."""
+        jobs = self.conn.execute(
+            select(t.epcis_event.c.job_id).distinct()
+            .where(t.epcis_event.c.id.in_(
+                select(t.event_epc.c.event_pk).where(
+                    t.event_epc.c.unit_id.in_(select(t.unit.c.id).where(t.unit.c.key == unit_key))
+                )
+            ))
+        ).scalars().all()
+        if not jobs:
+            return []
+        # Subjects are stored as canonical JSON; the closing brace keeps job 1 from matching job 10.
+        needles = [f'"table":"capture_job","column":"id","value":{int(j)}}}}}' for j in jobs]
+        return self.entries(limit=limit, actor_prefix=actor_prefix, any_subject=needles)

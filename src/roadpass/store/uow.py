@@ -1,18 +1,23 @@
 """One unit of work per transaction: it commits when the block ends cleanly and rolls back otherwise.
 
 Helpers receive the open connection and never commit themselves, so a failed request leaves no half-write.
+:class:`StoreTransactions` hands a feature's records object (built on the open connection) to a domain
+service instead of the connection itself (see :mod:`roadpass.ports`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from roadpass.store.engine import WRITE_OPTION
 
-__all__ = ["UnitOfWork"]
+__all__ = ["StoreTransactions", "UnitOfWork"]
+
+RecordsT = TypeVar("RecordsT")
 
 
 class UnitOfWork:
@@ -38,3 +43,23 @@ class UnitOfWork:
                 yield conn
             finally:
                 trans.rollback()
+
+
+class StoreTransactions(Generic[RecordsT]):
+    """:class:`roadpass.ports.Transactions` on a unit of work: each transaction gets ``records(conn)``."""
+
+    def __init__(self, uow: UnitOfWork, records: Callable[[Connection], RecordsT]) -> None:
+        self.uow = uow
+        self.records = records
+
+    @contextmanager
+    def read(self) -> Iterator[RecordsT]:
+        """A read transaction's records."""
+        with self.uow.read() as conn:
+            yield self.records(conn)
+
+    @contextmanager
+    def write(self) -> Iterator[RecordsT]:
+        """A write transaction's records; commits on clean exit."""
+        with self.uow.write() as conn:
+            yield self.records(conn)

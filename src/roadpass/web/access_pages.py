@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from roadpass.access import admin
 from roadpass.access.model import ShareKind
 from roadpass.access.policy import Op, decide_own, decide_share
-from roadpass.access.service import SignInFailed, access_service
+from roadpass.access.service import SignInFailed
 from roadpass.api.access import CSRF_COOKIE, SESSION_COOKIE
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
 from roadpass.api.routes.access import session_cookie
@@ -93,7 +93,7 @@ def mount_access_pages(app: FastAPI) -> None:
         if not cookie or not hmac.compare_digest(cookie, csrf_token):
             return _signin_page(request, next_=safe_next(next), email=email, status=403,
                                 error="The form expired; please sign in again.")
-        service = access_service(rp)
+        service = rp.access
         try:
             signed = await anyio.to_thread.run_sync(service.sign_in, email, password)
         except SignInFailed:
@@ -106,7 +106,7 @@ def mount_access_pages(app: FastAPI) -> None:
 
     @app.post("/signout", include_in_schema=False)
     def signout(rp: AppDep, access: AccessDep) -> Response:
-        access_service(rp).sign_out(access.principal)
+        rp.access.sign_out(access.principal)
         response = RedirectResponse("/signin", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from roadpass.api.deps import AppDep
 from roadpass.compliance.actions import actions_for
-from roadpass.compliance.service import ComplianceService
 
 __all__ = ["mount_compliance_pages"]
 
@@ -28,7 +27,7 @@ def mount_compliance_pages(app: FastAPI) -> None:
             day = dt.date.fromisoformat(on) if on else dt.date.today()
         except ValueError:
             day = dt.date.today()
-        service = ComplianceService(rp.uow)
+        service = rp.compliance
         matrix = service.matrix(day)
         context: dict[str, Any] = {"matrix": matrix, "on": day.isoformat(), "selected": None, "owners": {}}
         selected = matrix.cell(product, market.upper()) if product and market else None

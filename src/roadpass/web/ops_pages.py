@@ -1,5 +1,4 @@
-"""Pages for long operations (capture upload, demo generation, ledger verification) with progress, the
-compliance placeholder, and the role-scoped battery passport view."""
+"""Pages for long operations (capture upload, demo generation, ledger verification) with progress."""
 
 from __future__ import annotations
 
@@ -10,38 +9,16 @@ from fastapi import FastAPI, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
-from roadpass.ledger import Mismatch, verify_chain
+from roadpass.bootstrap import Roadpass
 from roadpass.web.jobs import Progress, jobs_of
 from roadpass.web.routes import templates
 
-__all__ = ["mount_fallback_pages", "mount_ops_pages", "verify_with_progress"]
+__all__ = ["mount_ops_pages", "verify_with_progress"]
 
 
-def verify_with_progress(rp: Any, progress: Progress) -> tuple[str, str]:
+def verify_with_progress(rp: Roadpass, progress: Progress) -> tuple[str, str]:
     """Walk the ledger chain (as ``roadpass ledger verify`` does), reporting entries checked of the total."""
-    from sqlalchemy import func, select
-
-    from roadpass.store import ledger as ledger_store
-    from roadpass.store import tables as t
-
-    with rp.uow.read() as conn:
-        total = int(conn.execute(select(func.count()).select_from(t.ledger_entry)).scalar() or 0)
-        progress(0, total)
-        checked = 0
-
-        def counted() -> Any:
-            nonlocal checked
-            for entry in ledger_store.iter_entries(conn):
-                checked += 1
-                if checked % 200 == 0:
-                    progress(checked, total)
-                yield entry
-
-        report = verify_chain(counted(), lambda e: ledger_store.rows_hash(conn, e.subjects))
-        head = conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.entry_hash)).first()
-        if report.ok and head is not None and (int(head[0]) != report.entries or head[1] != report.head_hash):
-            report.ok = False
-            report.first_mismatch = Mismatch(int(head[0]), "chain head does not match the last entry")
+    report = rp.ledger.verify(progress=progress)
     if report.ok:
         return f"Chain intact: {report.entries} entries, head {report.head_hash[:16]}…", ""
     first = report.first_mismatch
@@ -56,7 +33,7 @@ def _job_page(request: Request, job: Any, status: int = 202) -> Response:
 
 
 def mount_ops_pages(app: FastAPI) -> None:
-    """Add job progress, capture upload, demo generation, ledger verification and fallback pages."""
+    """Add job progress, capture upload, demo generation and ledger verification pages."""
 
     @app.get("/ui/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def job_status(job_id: str, request: Request, access: AccessDep) -> Response:
@@ -136,38 +113,3 @@ def mount_ops_pages(app: FastAPI) -> None:
         job = jobs_of(request.app).start(owner=access.principal.actor, label=f"Generating {vehicles} vehicles",
                                          unit="events", total=vehicles * 11, work=work)
         return _job_page(request, job)
-
-
-def mount_fallback_pages(app: FastAPI) -> None:
-    """Pages another feature may not have mounted yet: the compliance matrix, the passport views."""
-    have = {getattr(r, "path", "") for r in app.router.routes}
-    if "/ui/compliance" not in have:
-
-        @app.get("/ui/compliance", response_class=HTMLResponse, include_in_schema=False)
-        def compliance_placeholder(request: Request) -> Response:
-            return templates.TemplateResponse(request, "compliance_placeholder.html", {})
-
-    if "/ui/passports/{passport_id}" not in have:
-
-        @app.get("/ui/passports/{passport_id}", response_class=HTMLResponse, include_in_schema=False)
-        def passport_view(passport_id: str, request: Request, access: AccessDep) -> Response:
-            context: dict[str, Any] = {"passport_id": passport_id, "view": None, "error": None,
-                                       "role": str(getattr(request.state, "passport_role", "public"))}
-            status = 200
-            try:
-                from roadpass.api.routes.passports import passport_service
-                from roadpass.passport.access import Role
-                from roadpass.passport.service import AccessDenied, PassportNotFound
-            except ImportError:
-                context["error"] = "Battery passports are not part of this installation yet."
-                return templates.TemplateResponse(request, "passport_view.html", context, status_code=404)
-            try:
-                body = passport_service(request.app).view_json(passport_id, Role(context["role"]),
-                                                               actor=access.principal.actor)
-                context["view"] = orjson.loads(body)
-            except PassportNotFound as exc:
-                context["error"], status = str(exc), 404
-            except AccessDenied as exc:
-                context["error"], status = str(exc), 403
-            return templates.TemplateResponse(request, "passport_view.html", context, status_code=status)
-

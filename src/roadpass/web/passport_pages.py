@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from roadpass.api.routes.passports import passport_service
+from roadpass.api.deps import AccessDep
 from roadpass.passport.access import Role
-from roadpass.passport.service import PassportNotFound
+from roadpass.passport.service import AccessDenied, PassportNotFound
 from roadpass.web.routes import templates
 
 __all__ = ["mount_passport_pages", "public_facts"]
@@ -54,12 +55,12 @@ def public_facts(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def mount_passport_pages(app: FastAPI) -> None:
-    """Add ``/passport/{id}`` (public page), ``/ui/passports`` (list) and the Digital Link entry point."""
-    import orjson
+    """Add ``/passport/{id}`` (public page), ``/ui/passports`` (list), ``/ui/passports/{id}`` (as the caller's
+    role may see it) and the Digital Link entry point."""
 
     @app.get("/passport/{passport_id}", response_class=HTMLResponse, include_in_schema=False)
     def public_page(request: Request, passport_id: str) -> Response:
-        service = passport_service(request.app)
+        service = request.app.state.roadpass.passports
         try:
             body = service.view_json(passport_id, Role.PUBLIC, actor="public-page")
         except PassportNotFound as exc:
@@ -73,7 +74,7 @@ def mount_passport_pages(app: FastAPI) -> None:
     def passport_list(
         request: Request, q: Annotated[str, Query()] = "", page: Annotated[int, Query(ge=1)] = 1
     ) -> Response:
-        service = passport_service(request.app)
+        service = request.app.state.roadpass.passports
         error = None
         if q and not q.startswith("urn:roadpass:"):
             try:  # a battery identifier, VIN-free: go straight to its live passport
@@ -85,10 +86,25 @@ def mount_passport_pages(app: FastAPI) -> None:
             request, "passports.html", {"rows": rows, "q": q, "page": page, "error": error}
         )
 
+    @app.get("/ui/passports/{passport_id}", response_class=HTMLResponse, include_in_schema=False)
+    def passport_view(passport_id: str, request: Request, access: AccessDep) -> Response:
+        """The passport as the signed-in caller's role may see it (Art. 77(2))."""
+        role = str(getattr(request.state, "passport_role", "public"))
+        context: dict[str, Any] = {"passport_id": passport_id, "view": None, "error": None, "role": role}
+        status = 200
+        service = request.app.state.roadpass.passports
+        try:
+            context["view"] = orjson.loads(service.view_json(passport_id, Role(role), actor=access.principal.actor))
+        except PassportNotFound as exc:
+            context["error"], status = str(exc), 404
+        except AccessDenied as exc:
+            context["error"], status = str(exc), 403
+        return templates.TemplateResponse(request, "passport_view.html", context, status_code=status)
+
     @app.get("/01/{gtin}/21/{serial}", include_in_schema=False)
     def digital_link(request: Request, gtin: str, serial: str, passportId: str | None = None) -> Response:
         """GS1 Digital Link entry point: the QR code's URI lands on the passport page."""
-        service = passport_service(request.app)
+        service = request.app.state.roadpass.passports
         try:
             target = passportId or service.resolve(f"https://id.gs1.org/01/{gtin}/21/{serial}")
         except PassportNotFound as exc:

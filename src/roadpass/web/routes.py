@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import bindparam, text
 
 from roadpass.access.model import Principal
+from roadpass.access.ownership import actor_prefix
 from roadpass.access.policy import Decision, Effect, Op, decide_unit, effect
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.routes.trace import visible_hits, where_used_json
@@ -160,18 +161,13 @@ def mount_web(app: FastAPI) -> None:
         request: Request, rp: AppDep, access: AccessDep, party: Annotated[str, Query(max_length=200)] = "",
         unit: Annotated[str, Query(max_length=300)] = "",
     ) -> Response:
-        from roadpass.access.ownership import actor_prefix
-        from roadpass.store import access as access_store
-        from roadpass.store.access_shares import ledger_entries, ledger_for_unit
-
         own = access.actor_prefixes
         prefix = actor_prefix(party) if party else None
         error = None
         if own is not None:
             prefix = own[0] if own else "\uffff"
             party = access.principal.party.key if access.principal.party else ""
-        with rp.uow.read() as conn:
-            parties = [] if own is not None else access_store.parties(conn)
+        parties = [] if own is not None else rp.access.parties()
         entries = []
         if unit:
             try:
@@ -179,13 +175,11 @@ def mount_web(app: FastAPI) -> None:
                 decision = decide_unit(access.principal, Op.TRACE_AS_BUILT, ref.key, rp.trace.unit_market(ref.id))
                 if not decision.allowed and own is not None:
                     raise UnitNotFound(_not_found(access, decision, unit))
-                with rp.uow.read() as conn:
-                    entries = ledger_for_unit(conn, ref.key, limit=100, actor_prefix=prefix)
+                entries = rp.ledger.recent(limit=100, actor_prefix=prefix, unit_key=ref.key)
             except UnitNotFound as exc:
                 error = str(exc)
         else:
-            with rp.uow.read() as conn:
-                entries = ledger_entries(conn, limit=100, actor_prefix=prefix)
+            entries = rp.ledger.recent(limit=100, actor_prefix=prefix)
         return templates.TemplateResponse(
             request, "ledger.html",
             {"entries": entries, "party": party, "unit": unit, "parties": parties, "error": error,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from roadpass.access import admin
 from roadpass.access.model import ApiKeyInfo, Party, Principal, Share, ShareKind
 from roadpass.access.policy import Decision, Op, decide_own, decide_share
-from roadpass.access.service import SignInFailed, access_service
+from roadpass.access.service import SignInFailed
 from roadpass.api.access import SESSION_COOKIE
 from roadpass.api.deps import Access, AccessDep, ActorDep, AppDep
 from roadpass.api.responses import problem
@@ -177,7 +177,7 @@ def session_cookie(response: Response, request: Request, token: str, max_age: in
              response_model=Me, responses={401: {"description": "wrong email or password"}})
 async def sign_in(body: SignInBody, request: Request, app: AppDep) -> Any:
     """Open a session (ledgered). Write requests with the cookie must send ``X-CSRF-Token: csrfToken``."""
-    service = access_service(app)
+    service = app.access
     try:
         signed = await anyio.to_thread.run_sync(service.sign_in, body.email, body.password)
     except SignInFailed:
@@ -191,7 +191,7 @@ async def sign_in(body: SignInBody, request: Request, app: AppDep) -> Any:
 @router.delete("/auth/session", status_code=204, summary="Sign out (ends the session).")
 def sign_out(app: AppDep, access: AccessDep) -> Response:
     """End the caller's session; the cookie is cleared."""
-    access_service(app).sign_out(access.principal)
+    app.access.sign_out(access.principal)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from roadpass.api.deps import ActorDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
+from roadpass.bootstrap import Roadpass
 from roadpass.compliance.actions import DecisionError
 from roadpass.compliance.product import ProductError
 from roadpass.compliance.service import ComplianceService, NotFound
@@ -21,8 +22,8 @@ router = APIRouter(prefix="/compliance", tags=["Compliance"])
 DayQuery = Annotated[dt.date | None, Query(description="Assessment date (default today).")]
 
 
-def _service(app: Any) -> ComplianceService:
-    return ComplianceService(app.uow)
+def _service(app: Roadpass) -> ComplianceService:
+    return app.compliance
 
 
 def _error(exc: Exception) -> Response:

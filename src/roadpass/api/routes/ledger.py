@@ -53,18 +53,12 @@ def recent(
 ) -> Response:
     """Recent entries, optionally for one actor or subject value (a party reads its own actors' entries)."""
     own = access.actor_prefixes
-    if own is not None:
-        from roadpass.store.access_shares import ledger_entries
-
-        if actor and not actor.startswith(own):
-            return JsonResponse([])
-        with app.uow.read() as conn:
-            found = ledger_entries(conn, limit=limit, actor_prefix=actor or (own[0] if own else "\uffff"),
-                                   subject=subject)
-        if actor:
-            found = [e for e in found if e.actor == actor]
-        return JsonResponse([entry_json(e) for e in found])
-    return JsonResponse([entry_json(e) for e in app.ledger.recent(limit=limit, actor=actor, subject=subject)])
+    if own is None:
+        return JsonResponse([entry_json(e) for e in app.ledger.recent(limit=limit, actor=actor, subject=subject)])
+    if actor and not actor.startswith(own):
+        return JsonResponse([])
+    found = app.ledger.recent(limit=limit, actor=actor, subject=subject, actor_prefix=own[0] if own else "\uffff")
+    return JsonResponse([entry_json(e) for e in found])
 
 
 @router.get("/verify", summary="Walk the hash chain against the stored rows.")

@@ -16,40 +16,19 @@ from starlette.types import Scope, Send
 
 from roadpass.access.model import ANONYMOUS
 from roadpass.access.policy import Op, decide
-from roadpass.access.service import OPEN, access_service
+from roadpass.access.service import OPEN
 from roadpass.api.deps import ActorDep, AppDep
 from roadpass.api.responses import JsonResponse, problem
 from roadpass.bootstrap import Roadpass
 from roadpass.passport.access import Role
 from roadpass.passport.assemble import parse_level
 from roadpass.passport.epr.report import report_html, report_pdf
-from roadpass.passport.epr.service import EprService
 from roadpass.passport.importing import ImportRefused
-from roadpass.passport.service import AccessDenied, PassportNotFound, PassportService
+from roadpass.passport.service import AccessDenied, PassportNotFound
 
-__all__ = ["PublicPassportReads", "caller_role", "epr_service", "passport_service", "router"]
+__all__ = ["PublicPassportReads", "caller_role", "router"]
 
 router = APIRouter(tags=["Battery passport"])
-
-
-def passport_service(app: FastAPI | Any, roadpass: Roadpass | None = None) -> PassportService:
-    """The application's one passport service (it holds the rendered-view cache)."""
-    state = app.state
-    service: PassportService | None = getattr(state, "passports", None)
-    if service is None:
-        container: Roadpass = roadpass or state.roadpass
-        service = PassportService(container.uow, container.trace)
-        state.passports = service
-    return service
-
-
-def epr_service(app: FastAPI | Any) -> EprService:
-    """The application's producer-responsibility service."""
-    service: EprService | None = getattr(app.state, "epr", None)
-    if service is None:
-        service = EprService(passport_service(app))
-        app.state.epr = service
-    return service
 
 
 async def caller_role(request: Request) -> Role:
@@ -101,7 +80,7 @@ def list_passports(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
     """Passport identifiers, battery identifiers, categories and statuses (all public, Annex XIII (1))."""
-    return JsonResponse(passport_service(request.app).list_passports(limit=limit, offset=offset, query=q))
+    return JsonResponse(request.app.state.roadpass.passports.list_passports(limit=limit, offset=offset, query=q))
 
 
 async def _read(passport_id: str, request: Request, role: Role, actor: str, level: str | None) -> Response:
@@ -109,7 +88,7 @@ async def _read(passport_id: str, request: Request, role: Role, actor: str, leve
     if isinstance(requested, Response):
         return requested
     try:
-        body = passport_service(request.app).view_json(passport_id, role, requested=requested, actor=actor)
+        body = request.app.state.roadpass.passports.view_json(passport_id, role, requested=requested, actor=actor)
     except PassportNotFound as exc:
         return problem(404, str(exc))
     except AccessDenied as exc:
@@ -136,7 +115,7 @@ def export_passport(
     if isinstance(requested, Response):
         return requested
     try:
-        body = passport_service(request.app).export(passport_id, role, requested=requested, actor=actor)
+        body = request.app.state.roadpass.passports.export(passport_id, role, requested=requested, actor=actor)
     except PassportNotFound as exc:
         return problem(404, str(exc))
     except AccessDenied as exc:
@@ -150,7 +129,7 @@ def passport_qr(passport_id: str, fmt: str, request: Request) -> Response:
     if fmt not in ("svg", "png"):
         return problem(404, f"no QR code format {fmt!r}; use qr.svg or qr.png")
     try:
-        data = passport_service(request.app).qr(passport_id, "svg" if fmt == "svg" else "png")
+        data = request.app.state.roadpass.passports.qr(passport_id, "svg" if fmt == "svg" else "png")
     except PassportNotFound as exc:
         return problem(404, str(exc))
     return Response(data, media_type="image/svg+xml" if fmt == "svg" else "image/png",
@@ -166,7 +145,7 @@ def import_passport(
     if role is Role.PUBLIC:
         return problem(403, "importing passports needs a signed-in operator")
     try:
-        outcome = passport_service(request.app).import_document(document, actor=actor, passport_id=passport)
+        outcome = request.app.state.roadpass.passports.import_document(document, actor=actor, passport_id=passport)
     except ImportRefused as exc:
         return problem(422, "import refused", issues=[{"section": i.section, "path": i.path, "reason": i.reason}
                                                       for i in exc.issues])
@@ -184,7 +163,7 @@ def issue_passports(
     """Issue for the given units (EPC URN or Digital Link), or for every battery without one."""
     if role is Role.PUBLIC:
         return problem(403, "issuing passports needs a signed-in operator")
-    result = passport_service(request.app, app).issue_from_trace(units, actor=actor)
+    result = app.passports.issue_from_trace(units, actor=actor)
     return JsonResponse({"issued": result.issued, "refused": [{"unit": u, "reason": r} for u, r in result.refused]},
                         status_code=201)
 
@@ -195,7 +174,7 @@ def epr_report(
     format: Annotated[str, Query(pattern="^(json|html|pdf)$")] = "json",
 ) -> Response:
     """Collected mass and rate, recycling efficiency and material recovery against the cited targets."""
-    report = epr_service(request.app).report(producer, member_state, year)
+    report = request.app.state.roadpass.epr.report(producer, member_state, year)
     if format == "html":
         return Response(report_html(report), media_type="text/html; charset=utf-8")
     if format == "pdf":
@@ -206,7 +185,7 @@ def epr_report(
 @router.get("/epr/registrations", summary="Producers' registrations per member state (Art. 55).")
 def registrations(request: Request, producer: str | None = None) -> Response:
     """Every registration, optionally of one producer."""
-    regs = epr_service(request.app).registrations(producer)
+    regs = request.app.state.roadpass.epr.registrations(producer)
     return JsonResponse([{"producer": r.producer_key, "memberState": r.member_state,
                           "registrationNumber": r.registration_number, "categories": list(r.categories),
                           "models": list(r.models), "pro": r.pro} for r in regs])
@@ -237,7 +216,7 @@ class PublicPassportReads:
         principal = ANONYMOUS if roadpass.settings.auth_enabled else OPEN
         self.audience: Role | None = None
         if decide(principal, Op.PASSPORT_READ).allowed:
-            self.audience = Role(access_service(roadpass).passport_role(principal))
+            self.audience = Role(roadpass.access.passport_role(principal))
 
     async def __call__(self, scope: Scope, send: Send) -> bool:
         """Answer the request and return True, or return False and leave it to the application."""
@@ -263,4 +242,4 @@ class PublicPassportReads:
     def _cached(self, passport_id: str) -> bytes | None:
         if self.audience is None:
             return None
-        return passport_service(self.app, self.roadpass).cached_view_json(passport_id, self.audience)
+        return self.roadpass.passports.cached_view_json(passport_id, self.audience)

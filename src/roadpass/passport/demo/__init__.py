@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import text
 
 from roadpass.bootstrap import Roadpass
-from roadpass.passport.epr.service import EprService
 from roadpass.passport.health import (
     BeginningOfLife,
     Measurement,
@@ -125,8 +124,8 @@ def _output_classes(gln: str) -> dict[str, str]:
 
 def load_passport_demo(app: Roadpass, *, telemetry_every: int = 3) -> PassportDemo:
     """Issue, monitor, collect and recycle on the loaded demo fleet (see module docstring)."""
-    svc = PassportService(app.uow, app.trace)
-    epr = EprService(svc)
+    svc = app.passports
+    epr = app.epr
     result = PassportDemo()
     issued = svc.issue_from_trace(actor=DEMO_ACTOR)
     result.issued = len(issued.issued)

@@ -1,5 +1,8 @@
 """The features roadpass is made of, and the hooks each offers to the front ends.
 
+The hook modules live here, on the adapter side, beside ``api/``, ``cli/`` and ``web/``: they name the
+routers, pages and commands a feature brings, so that no domain package ever imports a front end.
+
 Built-in features plug in the way an extension would (the datasette pattern): a feature module may
 define any of
 
@@ -27,11 +30,11 @@ __all__ = ["FEATURES", "FrontDoor", "features"]
 FrontDoor = Callable[[MutableMapping[str, Any], Callable[[MutableMapping[str, Any]], Awaitable[None]]], Awaitable[bool]]
 
 FEATURES: tuple[str, ...] = (
-    "roadpass.trace.feature",
-    "roadpass.ledger.feature",
-    "roadpass.passport.feature",
-    "roadpass.compliance.feature",
-    "roadpass.access.feature",
+    "roadpass.features.trace",
+    "roadpass.features.ledger",
+    "roadpass.features.passport",
+    "roadpass.features.compliance",
+    "roadpass.features.access",
 )
 
 

@@ -41,6 +41,5 @@ def load_demo(roadpass: Roadpass, vehicles: int) -> None:
     """Demo products (an EV, its battery, a cockpit and connectivity unit with an SBOM, a charger),
     their evidence, and two assessment runs so that diff has something to show."""
     from roadpass.compliance.demo import load_compliance_demo
-    from roadpass.compliance.service import ComplianceService
 
-    load_compliance_demo(ComplianceService(roadpass.uow))
+    load_compliance_demo(roadpass.compliance)
