@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck bench install clean browser
+.PHONY: run test check lint typecheck layers bench install clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,13 +31,18 @@ browser:
 			|| echo "chromium could not be installed: the browser tests will be skipped"; \
 	fi
 
-check: lint typecheck
+check: lint typecheck layers
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
+
+# The import contract in pyproject.toml: domain packages import neither the store nor a front end, front ends
+# never the store, features each other only through declared interfaces.
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python bench/trace_bench.py

@@ -14,7 +14,9 @@ Two load shapes:
 * **saturated** — 100 clients, each sending its next request as soon as the previous one is answered:
   ``requests_per_s`` is the node's throughput (latency there is queueing: 100 / throughput).
 
-Then 100 clients capture small EPCIS documents (10 new events each) for ``capture_doc_p99_ms``.
+Then 100 clients capture small EPCIS documents (10 new events each) for ``capture_doc_p99_ms``; last, one
+document of 10,000 events is captured while 10 clients keep reading (100 GETs per second in total):
+``get_during_large_capture_p99_ms`` is what other callers wait while a large capture is stored.
 Prints progress to stderr and one final JSON line to stdout::
 
     python bench/api_bench.py                     # 2000 vehicles
@@ -175,6 +177,40 @@ async def _captures(port: int, headers: dict[str, str], gcp: str, docs: int, off
             "docs_per_s": round(len(latencies) / took, 1), "statuses": statuses}
 
 
+async def _during_large_capture(port: int, headers: dict[str, str], paths: list[str], gcp: str, events: int,
+                                offset: int, rate: float) -> dict[str, Any]:
+    """One capture of ``events`` events and, for as long as it runs, paced GETs on other connections: what
+    other callers see while a large document is validated and stored."""
+    body = _capture_doc(gcp, events, offset)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    done = asyncio.Event()
+
+    async def capture() -> tuple[int, float]:
+        started = time.perf_counter()
+        status = await Connection(port, headers).request("POST", "/capture", body, "application/ld+json")
+        done.set()
+        return status, time.perf_counter() - started
+
+    async def reader(index: int, clients: int) -> None:
+        conn = Connection(port, headers)
+        interval = clients / rate
+        await asyncio.sleep(index * interval / clients)
+        while not done.is_set():
+            started = time.perf_counter()
+            status = await conn.request("GET", paths[(index * 7919 + len(latencies)) % len(paths)])
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+            await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+
+    clients = 10
+    readers = [asyncio.create_task(reader(i, clients)) for i in range(clients)]
+    capture_status, capture_s = await capture()
+    await asyncio.gather(*readers)
+    return {"p50": pct(latencies, 0.5), "p99": pct(latencies, 0.99), "n": len(latencies),
+            "capture_s": round(capture_s, 2), "capture_status": capture_status, "statuses": statuses}
+
+
 def client_main(args: argparse.Namespace) -> None:
     """The load process: read the plan on stdin, print one JSON result line."""
     plan = orjson.loads(sys.stdin.buffer.read())
@@ -185,6 +221,9 @@ def client_main(args: argparse.Namespace) -> None:
         result = asyncio.run(_paced(port, headers, paths, plan["rate"], plan["seconds"]))
     elif args.client == "saturated":
         result = asyncio.run(_saturated(port, headers, paths, plan["seconds"], plan["limit"]))
+    elif args.client == "large":
+        result = asyncio.run(_during_large_capture(port, headers, paths, plan["gcp"], plan["events"], plan["offset"],
+                                                   plan["rate"]))
     else:
         result = asyncio.run(_captures(port, headers, plan["gcp"], plan["docs"], plan["offset"]))
     sys.stdout.write(orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
@@ -201,28 +240,22 @@ def _free_port() -> int:
 
 def prepare(db_url: str, vehicles: int) -> tuple[str, list[str]]:
     """Load the fleet, make the carmaker's API key; return its token and event paths it may read."""
-    from roadpass.access import admin
     from roadpass.bootstrap import bootstrap
     from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
     from roadpass.settings import Settings
-    from roadpass.store.parties import upsert_party
     from roadpass.trace.query import parse_event_query
 
     app = bootstrap(Settings(database_url=db_url, environment="test"))
-    with app.uow.write() as conn:
-        for p in fleet_parties():
-            upsert_party(conn, actor="bench", key=p.key, name=p.name, role=p.role, country=p.country,
-                         gcp=p.company_prefix)
+    for p in fleet_parties():
+        app.admin.create_party(actor="bench", key=p.key, name=p.name, role=p.role, country=p.country,
+                               gcp=p.company_prefix)
     started = time.perf_counter()
     bodies = (orjson.dumps(d) for d in generate_fleet(FleetSpec(vehicles=vehicles)))
     events = sum(getattr(o, "stored", 0) for o in app.trace.capture_many(bodies, actor="demo-generator"))
     log(f"loaded {vehicles} vehicles, {events} events in {time.perf_counter() - started:.1f} s")
-    with app.uow.read() as conn:
-        from roadpass.store.access import party_by_key
-
-        carmaker = party_by_key(conn, "lanxing")
+    carmaker = app.access.party("lanxing")
     assert carmaker is not None
-    made, _ = admin.create_api_key(app, actor="bench", party_id=carmaker.id, name="bench", days=1)
+    made, _ = app.admin.create_api_key(actor="bench", party_id=carmaker.id, name="bench", days=1)
     rows = app.trace.events(parse_event_query({"MATCH_anyEPC": "urn:epc:idpat:giai:6975001.*", "perPage": "1000"}))[0]
     paths = [f"/events/{quote(e['eventID'], safe='')}" for e in rows]
     app.close()
@@ -306,6 +339,8 @@ def measure(db_url: str, token: str, paths: list[str], args: argparse.Namespace)
                     **plans[mode], "gcp": "6975001", "docs": max(CLIENTS, args.docs // args.rounds),
                     "offset": 1_000_000 * (1 + offset + 2 * round_),
                 }))
+        large = [run_client("large", {**plans["on"], "gcp": "6975002", "events": args.large_events, "rate": 100.0,
+                                      "offset": 1_000_000 * (1 + round_)}) for round_ in range(args.rounds)]
     finally:
         for server in servers.values():
             server.stop()
@@ -324,19 +359,26 @@ def measure(db_url: str, token: str, paths: list[str], args: argparse.Namespace)
             f"(rounds: {[round(r['cpu_us']) for r in saturated[mode]]}); capture p99 {out[mode]['capture_p99']} ms "
             f"(rounds: {[r['p99'] for r in capture[mode]]}); "
             f"statuses {out[mode]['statuses']}")
+    out["large"] = {"p50": _median(large, "p50"), "p99": _median(large, "p99"),
+                    "capture_s": _median(large, "capture_s"), "statuses": [r["capture_status"] for r in large]}
+    log(f"GET during a {args.large_events}-event capture: p50 {out['large']['p50']} ms p99 {out['large']['p99']} ms "
+        f"(rounds: {[r['p99'] for r in large]}; capture took {[r['capture_s'] for r in large]} s, "
+        f"statuses {out['large']['statuses']}, GET statuses {large[-1]['statuses']})")
     return out
 
 
 def main() -> None:
     """Run the benchmark and print the final JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--client", choices=["paced", "saturated", "capture"], help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=["paced", "saturated", "capture", "large"], help=argparse.SUPPRESS)
     parser.add_argument("--vehicles", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each paced round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per server")
     parser.add_argument("--rate", type=float, default=500.0,
                         help="paced load: requests per second in total (100 clients, one every 200 ms each)")
     parser.add_argument("--docs", type=int, default=300, help="capture phase: documents (10 events each)")
+    parser.add_argument("--large-events", type=int, default=10_000,
+                        help="events of the one large capture during which GETs are timed")
     args = parser.parse_args()
     if args.client:
         client_main(args)
@@ -366,6 +408,10 @@ def main() -> None:
         "capture_doc_p50_ms": on["capture_p50"],
         "capture_doc_p99_ms": on["capture_p99"],
         "capture_doc_p99_ms_auth_off": off["capture_p99"],
+        "large_capture_events": args.large_events,
+        "large_capture_s": found["large"]["capture_s"],
+        "get_during_large_capture_p50_ms": found["large"]["p50"],
+        "get_during_large_capture_p99_ms": found["large"]["p99"],
         "cpus": os.cpu_count(),
     }
     print(orjson.dumps(result, option=orjson.OPT_NON_STR_KEYS).decode(), flush=True)

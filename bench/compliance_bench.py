@@ -23,11 +23,8 @@ from typing import Any
 
 from roadpass.bootstrap import bootstrap
 from roadpass.compliance.demo import DEMO_COSTS, HERE, SBOMS, demo_evidence, demo_products, stand_in
-from roadpass.compliance.evidence import parse_evidence, sha256_of
 from roadpass.compliance.product import parse_technical_file, read_cyclonedx
-from roadpass.compliance.service import ComplianceService
 from roadpass.settings import Settings
-from roadpass.store import compliance as store
 
 ON = dt.date(2026, 11, 24)
 
@@ -68,18 +65,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         app = bootstrap(Settings(database_url=url, environment="test"))
-        service = ComplianceService(app.uow)
+        service = app.compliance
         library = service.library
         markets = list(library.markets())
         files, clones = _variants(args.products, markets, rng)
         started = time.perf_counter()
-        with app.uow.write() as conn:
-            for tf in files:
-                store.save_product(conn, tf, actor="bench")
-            for meta in demo_evidence():
-                products = [k for p in meta.get("products", []) for k in clones.get(p, [])]
-                ev = parse_evidence({**meta, "products": products, "sha256": sha256_of(stand_in(meta["key"]))})
-                store.save_evidence(conn, ev, actor="bench")
+        for tf in files:
+            service.import_product(tf.model_dump(mode="json"), actor="bench")
+        for meta in demo_evidence():
+            products = [k for p in meta.get("products", []) for k in clones.get(p, [])]
+            service.add_evidence({**meta, "products": products}, stand_in(meta["key"]), actor="bench")
         load_s = time.perf_counter() - started
 
         started = time.perf_counter()

@@ -182,7 +182,8 @@ async def _warm(port: int, paths: list[str]) -> None:
 
 
 async def _load(port: int, paths: list[str], concurrency: int, requests: int, seconds: float) -> dict[str, Any]:
-    budget, latencies, errors = [requests], [], [0]
+    budget, errors = [requests], [0]
+    latencies: list[float] = []
     await _warm(port, paths)
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
@@ -280,6 +281,43 @@ def run_load(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, n
     return result
 
 
+def serve_roadpass(paths: list[str], args: argparse.Namespace, tmp: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Serve with the factory ``roadpass serve --workers N`` runs (the whole application, access layer
+    included) and load it."""
+    port = _free_port()
+    ours = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "roadpass.api.app:create_app_from_environment", "--factory",
+         "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
+         "--loop", "auto", "--http", "auto", "--backlog", "4096"], env=env)
+    try:
+        _wait(port, ours)
+        return run_load(port, paths, args, tmp, "roadpass")
+    finally:
+        _stop(ours)
+
+
+def serve_peer(
+    views: list[dict[str, Any]], args: argparse.Namespace, tmp: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """Serve the public views from the BaSyx AAS repository server under gunicorn and load it, one
+    submodel (section) per GET."""
+    peer_port = _free_port()
+    peer = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--chdir", str(HERE), "--preload", "-k", "gthread", "--threads", "32",
+         "-w", str(args.workers), "-b", f"127.0.0.1:{peer_port}", "--backlog", "4096", "--log-level", "warning",
+         "passport_bench:make_basyx()"], env=env)
+    try:
+        _wait(peer_port, peer)
+        sections = [(v["passportId"], s) for v in views for s in v["sections"]]
+        peer_paths = [
+            "/api/v3.0/submodels/" + base64.urlsafe_b64encode(f"{pid}/{s}".encode()).decode().rstrip("=")
+            for pid, s in sections
+        ]
+        return run_load(peer_port, peer_paths, args, tmp, "basyx")
+    finally:
+        _stop(peer)
+
+
 # ---------------------------------------------------------------------------------------------- main
 
 
@@ -309,7 +347,6 @@ def main() -> None:
     from roadpass.passport.access import Role
     from roadpass.passport.issuing import validate_for_issue
     from roadpass.passport.schemas import validate_sections
-    from roadpass.passport.service import PassportService
     from roadpass.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="roadpass-passport-bench-"))
@@ -319,7 +356,7 @@ def main() -> None:
     load_fleet(app, FleetSpec(vehicles=args.vehicles))
     log(f"fleet of {args.vehicles} vehicles captured in {time.perf_counter() - started:.1f}s")
 
-    service = PassportService(app.uow, app.trace)
+    service = app.passports
     service.ensure_models(actor="bench")
     started = time.perf_counter()
     issued = service.issue_from_trace(actor="bench")
@@ -345,35 +382,13 @@ def main() -> None:
     env = {**os.environ, "ROADPASS_DATABASE_URL": url, "BENCH_VIEWS": str(tmp / "views.json"),
            "PYTHONPATH": f"{HERE.parent / 'src'}:{HERE}"}
 
-    port = _free_port()
-    # The factory `roadpass serve --workers N` runs: the whole application, access layer included.
-    ours = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "roadpass.api.app:create_app_from_environment", "--factory",
-         "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-         "--loop", "auto", "--http", "auto", "--backlog", "4096"], env=env)
     try:
-        _wait(port, ours)
-        roadpass = run_load(port, [f"/passports/{pid}" for pid in issued.issued], args, tmp, "roadpass")
+        roadpass = serve_roadpass([f"/passports/{pid}" for pid in issued.issued], args, tmp, env)
+        log(f"roadpass: {roadpass}")
+        basyx = serve_peer(views, args, tmp, env)
+        log(f"basyx: {basyx}")
     finally:
-        _stop(ours)
-    log(f"roadpass: {roadpass}")
-
-    peer_port = _free_port()
-    peer = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--chdir", str(HERE), "--preload", "-k", "gthread", "--threads", "32",
-         "-w", str(args.workers), "-b", f"127.0.0.1:{peer_port}", "--backlog", "4096", "--log-level", "warning",
-         "passport_bench:make_basyx()"], env=env)
-    try:
-        _wait(peer_port, peer)
-        sections = [(v["passportId"], s) for v in views for s in v["sections"]]
-        peer_paths = [
-            "/api/v3.0/submodels/" + base64.urlsafe_b64encode(f"{pid}/{s}".encode()).decode().rstrip("=")
-            for pid, s in sections
-        ]
-        basyx = run_load(peer_port, peer_paths, args, tmp, "basyx")
-    finally:
-        _stop(peer)
-    log(f"basyx: {basyx}")
+        shutil.rmtree(tmp, ignore_errors=True)  # the fleet's database and the servers' path lists
     print(json.dumps({
         "passports": passports,
         "vehicles": args.vehicles,

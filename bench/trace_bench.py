@@ -37,8 +37,7 @@ from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
 from roadpass.settings import Settings
 from roadpass.store.parties import upsert_party
-from roadpass.store.trace_capture import CaptureOutcome
-from roadpass.store.trace_write import EVENT_COLUMNS
+from roadpass.trace.capture_plan import EVENT_COLUMNS, CaptureOutcome
 
 
 def log(message: str) -> None:

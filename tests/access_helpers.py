@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-from roadpass.access import admin
 from roadpass.bootstrap import Roadpass
 
 _counter = itertools.count(1)
@@ -19,9 +18,9 @@ def api_headers(
 ) -> dict[str, str]:
     """Create (or reuse) party ``key`` with ``role`` and a fresh API key; the Authorization header for it."""
     party_key = key or f"test_{role}_{next(_counter)}"
-    party = admin.create_party(app, actor="test", key=party_key, name=f"Test {role} {party_key}", role=role,
-                               country=country, gcp=gcp)
+    party = app.admin.create_party(actor="test", key=party_key, name=f"Test {role} {party_key}", role=role,
+                                   country=country, gcp=gcp)
     if markets:
-        admin.set_mandate(app, actor="test", party_key=party_key, markets=markets)
-    made, _info = admin.create_api_key(app, actor="test", party_id=party.id, name="test client", days=1)
+        app.admin.set_mandate(actor="test", party_key=party_key, markets=markets)
+    made, _info = app.admin.create_api_key(actor="test", party_id=party.id, name="test client", days=1)
     return {"Authorization": f"Bearer {made.token}"}

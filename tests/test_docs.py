@@ -42,3 +42,21 @@ def test_every_setting_is_in_the_readme() -> None:
 
 def test_every_setting_says_what_it_is_for() -> None:
     assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_contributing_names_every_package_and_only_those() -> None:
+    """The layout in CONTRIBUTING.md is the layout on disk: every package (a folder with ``__init__.py``,
+    or the migrations folder) is named there as ``name/`` or ``parent/name/``, and every name is one."""
+    root = Path(__file__).parents[1]
+    text = (root / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    layout = text.split("```", 2)[1]
+    package_root = root / "src" / "roadpass"
+    on_disk = {
+        str(path.parent.relative_to(package_root)) + "/"
+        for path in package_root.rglob("__init__.py")
+        if path.parent != package_root and "__pycache__" not in path.parts
+    } | {"store/migrations/"}
+    named = {line.split()[0] for line in layout.splitlines() if line.strip() and line.split()[0].endswith("/")}
+    named.discard("src/roadpass/")
+    assert not on_disk - named, f"name these packages in CONTRIBUTING.md: {sorted(on_disk - named)}"
+    assert not named - on_disk, f"CONTRIBUTING.md names packages that do not exist: {sorted(named - on_disk)}"

@@ -11,15 +11,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from roadpass.access.admin import AdminService
 from roadpass.access.service import AccessService
 from roadpass.compliance.service import ComplianceService
 from roadpass.ledger.service import LedgerService
 from roadpass.passport.epr.service import EprService
 from roadpass.passport.service import PassportService
 from roadpass.settings import Settings
+from roadpass.store.access import SqlAccessRecords
+from roadpass.store.compliance import SqlComplianceRecords
 from roadpass.store.engine import make_engine
+from roadpass.store.epr import SqlEprRecords
 from roadpass.store.ledger import SqlLedgerRecords
 from roadpass.store.migrate import upgrade
+from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
+from roadpass.store.trace_records import SqlTraceStore
 from roadpass.store.uow import StoreTransactions, UnitOfWork
 from roadpass.trace.service import TraceService
 
@@ -36,6 +42,7 @@ class Roadpass:
     trace: TraceService
     ledger: LedgerService
     access: AccessService
+    admin: AdminService
     passports: PassportService
     epr: EprService
     compliance: ComplianceService
@@ -53,16 +60,18 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
     if migrate:
         upgrade(engine)
     uow = UnitOfWork(engine)
-    trace = TraceService(uow, max_events=settings.capture_max_events)
-    passports = PassportService(uow, trace)
+    trace = TraceService(SqlTraceStore(uow), max_events=settings.capture_max_events)
+    passports = PassportService(StoreTransactions(uow, SqlPassportRecords), trace, changes=DataVersionProbe(engine))
+    access = AccessService(StoreTransactions(uow, SqlAccessRecords), settings)
     return Roadpass(
         settings=settings,
         engine=engine,
         uow=uow,
         trace=trace,
         ledger=LedgerService(StoreTransactions(uow, SqlLedgerRecords)),
-        access=AccessService(uow, settings),
+        access=access,
+        admin=AdminService(StoreTransactions(uow, SqlAccessRecords), access, trace, settings),
         passports=passports,
-        epr=EprService(passports),
-        compliance=ComplianceService(uow),
+        epr=EprService(StoreTransactions(uow, SqlEprRecords), passports, trace),
+        compliance=ComplianceService(StoreTransactions(uow, SqlComplianceRecords)),
     )

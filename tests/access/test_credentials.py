@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -9,7 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from access_helpers import api_headers
-from roadpass.access import admin
 from roadpass.access.credentials import parse_api_key
 from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass
@@ -24,9 +24,9 @@ def client(app: Roadpass) -> Iterator[TestClient]:
 
 
 def _user(app: Roadpass, email: str = "ana@example.com", role: str = "manufacturer") -> None:
-    admin.create_party(app, actor="test", key=f"p_{role}", name="P", role=role, country="DE", gcp="4000001")
-    admin.create_user(app, actor="test", party_key=f"p_{role}", email=email, name="Ana", password=PASSWORD,
-                      party_admin=True)
+    app.admin.create_party(actor="test", key=f"p_{role}", name="P", role=role, country="DE", gcp="4000001")
+    app.admin.create_user(actor="test", party_key=f"p_{role}", email=email, name="Ana", password=PASSWORD,
+                          party_admin=True)
 
 
 def _ledger(app: Roadpass, action: str) -> list[tuple[str, str]]:
@@ -56,7 +56,7 @@ def test_revoked_expired_and_wrong_keys_are_refused(client: TestClient, app: Roa
     assert client.get("/auth/me", headers={"Authorization": f"Bearer {wrong}"}).status_code == 401
     assert client.get("/auth/me", headers={"Authorization": "Bearer nonsense"}).status_code == 401
     assert client.get("/auth/me", headers={"Authorization": "Basic abc"}).status_code == 401
-    admin.revoke_api_key(app, actor="test", key_id=parse_api_key(token) or "")
+    app.admin.revoke_api_key(actor="test", key_id=parse_api_key(token) or "")
     assert client.get("/auth/me", headers=headers).status_code == 401  # at once, despite the cache
     expired = api_headers(app)
     with app.uow.write() as conn:
@@ -160,9 +160,6 @@ def test_authorisation_switched_off_lets_everything_through(client: TestClient, 
 
 
 def test_a_revocation_elsewhere_takes_effect_within_twice_the_cache_time(app: Roadpass) -> None:
-    import time
-
-
     app.settings.auth_cache_seconds = 0.2
     service = app.access
     token = api_headers(app)["Authorization"].split()[1]

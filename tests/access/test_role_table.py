@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from starlette.routing import Match
 
 from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass
@@ -80,17 +82,13 @@ TABLE: list[tuple[str, str, str, Body | None, str]] = [
 
 
 def _path(template: str, world: World) -> str:
-    from urllib.parse import quote
-
     values = {k: quote(str(getattr(world, k)), safe="") for k in
               ("sale_event", "cell_event", "vin", "other_vin", "lot", "spare_key")}
     return template.format(**values)
 
 
 def _mounted(client: TestClient, method: str, path: str) -> bool:
-    """True when some route serves ``method path`` (features another engineer adds may not be there yet)."""
-    from starlette.routing import Match
-
+    """True when some route serves ``method path`` (features not mounted in this build are skipped)."""
     scope = {"type": "http", "path": path.split("?")[0], "method": method}
     return any(route.matches(scope)[0] is Match.FULL for route in client.app.routes)  # type: ignore[attr-defined]
 
@@ -141,8 +139,6 @@ def test_scoped_event_queries_show_only_what_the_role_may_see(sqlite_app: Roadpa
             link = page.headers.get("Link")
             url = link[1 : link.index(">")] if link else None
         for event in seen[:200]:  # every event listed is one the single-event read also allows
-            from urllib.parse import quote
-
             assert client.get(f"/events/{quote(event['eventID'], safe='')}", headers=world.headers[role]
                               ).status_code == 200
     ids = {e["eventID"] for e in seen}

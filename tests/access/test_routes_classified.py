@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from roadpass.access.policy import ROUTES, RULES, Op, operation_for
+from access_helpers import api_headers
+from roadpass.access.policy import ROUTES, RULES, Op, operation_for, rule_table_markdown
 from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass
 
@@ -19,7 +22,7 @@ MOUNTS = {"/static": "the web UI's stylesheet, script and htmx: public files shi
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, set[str], Any]]:
     """(path as served, methods, the route the handler sees) for every route, through included routers."""
-    try:
+    try:  # an optional import: the name exists only in FastAPI versions that include routers lazily
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before lazily included routers: app.routes is flat
         for route in app.routes:
@@ -55,10 +58,6 @@ def test_every_operation_has_a_rule_for_every_role() -> None:
 
 
 def test_an_unclassified_endpoint_is_refused(sqlite_app: Roadpass) -> None:
-    from fastapi.testclient import TestClient
-
-    from access_helpers import api_headers
-
     app = create_app(roadpass=sqlite_app)
 
     @app.get("/not-in-the-table")
@@ -73,9 +72,5 @@ def test_an_unclassified_endpoint_is_refused(sqlite_app: Roadpass) -> None:
 
 
 def test_the_readme_shows_the_rule_table_in_force() -> None:
-    from pathlib import Path
-
-    from roadpass.access.policy import rule_table_markdown
-
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert rule_table_markdown() in readme, "paste roadpass.access.policy.rule_table_markdown() into README.md"

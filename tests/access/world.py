@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from roadpass.access import admin
+from sqlalchemy import text
+
 from roadpass.access.model import ShareKind
 from roadpass.bootstrap import Roadpass
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
-from roadpass.store import access as access_store
-from roadpass.store.parties import upsert_party
 from roadpass.trace.query import parse_event_query
 
 ROLES = ("anonymous", "manufacturer", "supplier", "importer", "dealer", "repairer", "recycler", "lab", "authority",
@@ -44,24 +43,21 @@ def _event_id(app: Roadpass, params: dict[str, str]) -> str:
 
 def build_world(app: Roadpass, vehicles: int = 40) -> World:
     """Load a small demo fleet through the real capture path and give each role a party, a user, a key."""
-    with app.uow.write() as conn:
-        for p in fleet_parties():
-            upsert_party(conn, actor="test", key=p.key, name=p.name, role=p.role, country=p.country,
-                         gcp=p.company_prefix)
+    for p in fleet_parties():
+        app.admin.create_party(actor="test", key=p.key, name=p.name, role=p.role, country=p.country,
+                               gcp=p.company_prefix)
     for document in generate_fleet(FleetSpec(vehicles=vehicles)):
         app.trace.capture(document, actor="demo-generator")
-    admin.create_party(app, actor="test", key="node_operator", name="Node operator", role="operator", country="DE")
+    app.admin.create_party(actor="test", key="node_operator", name="Node operator", role="operator", country="DE")
     world = World(app)
     with app.uow.read() as conn:
-        from sqlalchemy import text
-
         row = conn.execute(text("SELECT key, vin FROM unit WHERE vin IS NOT NULL AND market = 'DE' ORDER BY key")
                            ).first()
         other = conn.execute(text("SELECT vin FROM unit WHERE vin IS NOT NULL AND market <> 'DE' ORDER BY key")
                              ).first()
         assert row is not None and other is not None, "the demo fleet has vehicles in and outside Germany"
         world.vehicle, world.vin, world.other_vin = str(row[0]), str(row[1]), str(other[0])
-        everyone = access_store.parties(conn)
+    everyone = app.access.parties()
     world.sale_event = _event_id(app, {"MATCH_epc": world.vehicle, "EQ_bizStep": "retail_selling"})
     sale = app.trace.event(world.sale_event)
     assert sale is not None
@@ -86,17 +82,17 @@ def build_world(app: Roadpass, vehicles: int = 40) -> World:
     world.headers["anonymous"] = {}
     for role, key in chosen.items():
         party = by_key[key]
-        user = admin.create_user(app, actor="test", party_key=key, email=f"{role}@{key}.example", name=role,
-                                 password=PASSWORD, party_admin=True)
-        made, _ = admin.create_api_key(app, actor="test", party_id=party.id, name=f"{role} client", days=1,
-                                       user_id=user.id)
+        user = app.admin.create_user(actor="test", party_key=key, email=f"{role}@{key}.example", name=role,
+                                     password=PASSWORD, party_admin=True)
+        made, _ = app.admin.create_api_key(actor="test", party_id=party.id, name=f"{role} client", days=1,
+                                           user_id=user.id)
         world.headers[role] = {"Authorization": f"Bearer {made.token}"}
         world.party[role] = key
         world.email[role] = user.email
         world.gcp[role] = party.gcp or ""
-    spare, _ = admin.create_api_key(app, actor="test", party_id=by_key["lanxing"].id, name="spare", days=1)
+    spare, _ = app.admin.create_api_key(actor="test", party_id=by_key["lanxing"].id, name="spare", days=1)
     world.spare_key = spare.key_id
-    admin.grant_share(app, actor="test", grantor=by_key["lanxing"], grantee_key="workshop_de_1",
-                      kind=ShareKind.UNIT, target_key=world.vehicle, purpose="repair",
-                      valid_until=4_070_908_800_000_000)  # 2099-01-01
+    app.admin.grant_share(actor="test", grantor=by_key["lanxing"], grantee_key="workshop_de_1",
+                          kind=ShareKind.UNIT, target_key=world.vehicle, purpose="repair",
+                          valid_until=4_070_908_800_000_000)  # 2099-01-01
     return world

@@ -6,9 +6,11 @@ import datetime as dt
 
 from conftest import TODAY, car, make_evidence
 from roadpass.compliance.assess import Assessor, assess
+from roadpass.compliance.demo import demo_products
 from roadpass.compliance.evidence import Evidence
 from roadpass.compliance.packs_loader import PackLibrary
 from roadpass.compliance.product import parse_technical_file
+from roadpass.compliance.results import Assessment
 
 LATER = dt.date(2027, 7, 1)
 
@@ -100,8 +102,6 @@ def test_declaration_older_than_max_age_does_not_count(library: PackLibrary) -> 
 
 
 def test_assessment_round_trips_through_json(assessor: Assessor, eu_r155: list[Evidence]) -> None:
-    from roadpass.compliance.results import Assessment
-
     a = assessor.assess(car(), "GB", on=LATER, evidence=eu_r155)
     again = Assessment.from_json(a.to_json())
     assert again.results == a.results and again.content_hash() == a.content_hash()
@@ -109,8 +109,6 @@ def test_assessment_round_trips_through_json(assessor: Assessor, eu_r155: list[E
 
 
 def test_every_market_assesses_every_demo_product(library: PackLibrary) -> None:
-    from roadpass.compliance.demo import demo_products
-
     assessor = Assessor(library)
     files = [parse_technical_file(doc) for doc in demo_products()]
     subfiles = {f.key: f for f in files}

@@ -9,7 +9,9 @@ from typing import Annotated
 
 import pytest
 import typer
+import yaml
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -18,8 +20,8 @@ from roadpass.bootstrap import Roadpass
 from roadpass.cli.common import state
 from roadpass.cli.compliance import compliance_app, evidence_app, product_app, sbom_app
 from roadpass.compliance.demo import HERE, load_compliance_demo
-from roadpass.compliance.service import ComplianceService
 from roadpass.web.compliance_pages import mount_compliance_pages
+from roadpass.web.routes import HERE as WEB
 
 cli = typer.Typer()
 cli.add_typer(compliance_app, name="compliance")
@@ -55,8 +57,6 @@ def test_cli_end_to_end(run: object, tmp_path: Path) -> None:
     assert code == 0 and packs["valid"] and any(
         r["id"] == "US-CV-791.303" and "prohibited_when" in r for p in packs["packs"] for r in p["requirements"])
     products = HERE / "products.yaml"
-    import yaml
-
     for doc in yaml.safe_load(products.read_text()):
         path = tmp_path / f"{doc['key']}.yaml"
         path.write_text(yaml.safe_dump(doc))
@@ -94,14 +94,10 @@ def test_cli_end_to_end(run: object, tmp_path: Path) -> None:
 
 @pytest.fixture
 def client(sqlite_app: Roadpass) -> Iterator[TestClient]:
-    load_compliance_demo(ComplianceService(sqlite_app.uow))
+    load_compliance_demo(sqlite_app.compliance)
     api = FastAPI()
     api.state.roadpass = sqlite_app
     api.include_router(router)
-    from fastapi.staticfiles import StaticFiles
-
-    from roadpass.web.routes import HERE as WEB
-
     api.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     mount_compliance_pages(api)
     with TestClient(api) as test_client:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from trestle.oscal.assessment_results import AssessmentResults
 
 from conftest import TODAY, car
 from roadpass.compliance.assess import Assessor
@@ -85,8 +86,6 @@ def test_equivalences_export_as_ciso_assistant_mapping_libraries(library: PackLi
 def test_oscal_assessment_results_validate_against_the_oscal_models(
     assessor: Assessor, eu_r155: list[Evidence]
 ) -> None:
-    from trestle.oscal.assessment_results import AssessmentResults
-
     a = assessor.assess(car(), "GB", on=dt.date(2027, 7, 1), evidence=eu_r155)
     doc = assessment_results(a, {e.key: e for e in eu_r155}, now=dt.datetime(2027, 7, 1, tzinfo=dt.UTC))
     model = AssessmentResults.model_validate(doc["assessment-results"])

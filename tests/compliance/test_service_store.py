@@ -9,13 +9,13 @@ import pytest
 from roadpass.bootstrap import Roadpass
 from roadpass.compliance.demo import HERE, load_compliance_demo
 from roadpass.compliance.product import ProductError
-from roadpass.compliance.service import ComplianceService, NotFound
+from roadpass.compliance.service import NotFound
 
 DAY = dt.date(2026, 11, 24)
 
 
 def test_demo_loads_and_is_ledgered(app: Roadpass) -> None:
-    svc = ComplianceService(app.uow)
+    svc = app.compliance
     summary = load_compliance_demo(svc, on=DAY)
     assert (summary.products, summary.sboms) == (4, 2) and summary.assessments == 44
     assert app.ledger.verify().ok
@@ -34,7 +34,7 @@ def test_demo_loads_and_is_ledgered(app: Roadpass) -> None:
 
 
 def test_versions_evidence_once_actions_and_decisions(app: Roadpass) -> None:
-    svc = ComplianceService(app.uow)
+    svc = app.compliance
     doc = {"key": "unit", "name": "Unit", "product_type": "cockpit_unit",
            "attributes": {"connectivity": True, "type_approved_component": False, "processes_personal_data": False},
            "markets": [{"market": "EU", "planned": "2026-01-01"}],

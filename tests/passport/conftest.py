@@ -7,10 +7,14 @@ from collections.abc import Callable
 
 import pytest
 
+from roadpass.bootstrap import Roadpass
 from roadpass.conformance import conformance_path
 from roadpass.passport.domain import BatteryPassport
 from roadpass.passport.jsondata import JsonObject, load_json_file
 from roadpass.passport.schemas import SECTION_NAMES, SectionName
+from roadpass.passport.service import PassportService
+from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
+from roadpass.store.uow import StoreTransactions
 
 # Upstream ships no Circularity sample; this one is built for the tests from the schema's shape.
 CIRCULARITY: JsonObject = {
@@ -101,3 +105,12 @@ def make_passport() -> Callable[..., BatteryPassport]:
         return BatteryPassport.from_sections(sections)
 
     return make
+
+
+@pytest.fixture
+def new_passport_service() -> Callable[[Roadpass], PassportService]:
+    """A second passport service on an application's database, wired as bootstrap wires it, with caches of
+    its own (another server process, in effect)."""
+    return lambda app: PassportService(
+        StoreTransactions(app.uow, SqlPassportRecords), app.trace, changes=DataVersionProbe(app.engine)
+    )

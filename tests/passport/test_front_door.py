@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -32,11 +33,13 @@ def _door_answers(app: object) -> list[bool]:
     return answers
 
 
-def test_door_serves_the_routes_bytes_and_notices_every_change(sqlite_app: Roadpass) -> None:
+def test_door_serves_the_routes_bytes_and_notices_every_change(
+    sqlite_app: Roadpass, new_passport_service: Callable[[Roadpass], PassportService]
+) -> None:
     """SQLite: the door trusts a rendered view while ``data_version`` stands still (on PostgreSQL it has no
     such proof and leaves every read to the route, which the API tests cover)."""
     load_fleet(sqlite_app, FleetSpec(vehicles=3))
-    writer = PassportService(sqlite_app.uow, sqlite_app.trace)
+    writer = new_passport_service(sqlite_app)
     pid = writer.issue_from_trace(actor="test").issued[0]
     app = create_app(roadpass=sqlite_app)
     answers = _door_answers(app)
@@ -54,7 +57,7 @@ def test_door_serves_the_routes_bytes_and_notices_every_change(sqlite_app: Roadp
         writer.change_status(pid, BatteryStatus.WASTE, datetime(2026, 11, 1, tzinfo=UTC), actor="test")
         third = http.get(f"/passports/{pid}")
         assert answers[-1] is False
-        fresh = PassportService(sqlite_app.uow, sqlite_app.trace)
+        fresh = new_passport_service(sqlite_app)
         assert third.content == fresh.view_json(pid, Role.PUBLIC, actor="test")
         assert http.get(f"/passports/{pid}").content == third.content
         assert answers[-1] is True

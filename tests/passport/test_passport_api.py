@@ -18,7 +18,6 @@ from roadpass.cli.passport import passport_app
 from roadpass.demo.fleet import FleetSpec
 from roadpass.demo.load import load_fleet as load_demo
 from roadpass.passport.jsondata import loads
-from roadpass.passport.service import PassportService
 from roadpass.web.passport_pages import mount_passport_pages
 
 
@@ -26,7 +25,7 @@ from roadpass.web.passport_pages import mount_passport_pages
 def client(sqlite_app: Roadpass) -> Iterator[tuple[TestClient, list[str]]]:
     """A tiny app with the passport router and pages; ``X-Test-Role`` stands in for the sign-in layer."""
     load_demo(sqlite_app, FleetSpec(vehicles=6))
-    service = PassportService(sqlite_app.uow, sqlite_app.trace)
+    service = sqlite_app.passports
     # The demo loader issues the fleet's passports already (passport feature hook); issue any left over.
     service.issue_from_trace(actor="test")
     issued = [p["passportId"] for p in service.list_passports(limit=1000) if not p["ceasedAt"]]

@@ -12,15 +12,15 @@ from sqlalchemy import text
 from roadpass.bootstrap import Roadpass
 from roadpass.demo.fleet import FleetSpec
 from roadpass.demo.load import load_fleet as load_demo
+from roadpass.features.passport import fleet_company_prefixes
 from roadpass.passport.access import Role
 from roadpass.passport.demo import load_passport_demo
 from roadpass.passport.domain import BatteryStatus
 from roadpass.passport.epr.report import report_html, report_pdf
-from roadpass.passport.epr.service import EprService
 from roadpass.passport.health import NegativeEvent, NegativeEventKind, record_negative_event
 from roadpass.passport.importing import ImportRefused
 from roadpass.passport.schemas import SectionName
-from roadpass.passport.service import AccessDenied, PassportService
+from roadpass.passport.service import AccessDenied
 from roadpass.store.migrate import pending_changes
 
 SPEC = FleetSpec(vehicles=30, service_share=0.5, pack_recycling_share=1.0)
@@ -43,7 +43,7 @@ def test_migrated_schema_matches_the_passport_tables(app: Roadpass) -> None:
 
 
 def test_issue_from_trace_gives_every_pack_a_valid_passport(fleet: Roadpass) -> None:
-    svc = PassportService(fleet.uow, fleet.trace)
+    svc = fleet.passports
     result = svc.issue_from_trace(actor="test")
     packs = _count(fleet, "unit WHERE key LIKE 'https://id.gs1.org/01/06944120000318/21/%'")
     assert len(result.issued) == packs > 30  # spare packs included
@@ -64,7 +64,7 @@ def test_issue_from_trace_gives_every_pack_a_valid_passport(fleet: Roadpass) -> 
 
 
 def test_each_role_sees_its_level_and_reading_above_it_is_refused_and_ledgered(fleet: Roadpass) -> None:
-    svc = PassportService(fleet.uow, fleet.trace)
+    svc = fleet.passports
     pid = svc.issue_from_trace(actor="test").issued[0]
     public = svc.view(pid, Role.PUBLIC, actor="anon")
     legit = svc.view(pid, Role.LEGITIMATE_INTEREST, actor="repairer")
@@ -91,7 +91,7 @@ def test_each_role_sees_its_level_and_reading_above_it_is_refused_and_ledgered(f
 
 
 def test_dynamic_values_keep_their_history_and_the_view_cache_follows(fleet: Roadpass) -> None:
-    svc = PassportService(fleet.uow, fleet.trace)
+    svc = fleet.passports
     pid = svc.issue_from_trace(actor="test").issued[0]
     first = svc.view_json(pid, Role.LEGITIMATE_INTEREST, actor="t")
     for day in (3, 9):
@@ -106,7 +106,7 @@ def test_dynamic_values_keep_their_history_and_the_view_cache_follows(fleet: Roa
 
 
 def test_second_life_gets_a_new_linked_passport(fleet: Roadpass) -> None:
-    svc = PassportService(fleet.uow, fleet.trace)
+    svc = fleet.passports
     pid = svc.issue_from_trace(actor="test").issued[0]
     outcome = svc.change_status(pid, BatteryStatus.REPURPOSED, datetime(2027, 5, 1, tzinfo=UTC), actor="2nd-life")
     assert outcome.new_passport is not None
@@ -119,7 +119,7 @@ def test_second_life_gets_a_new_linked_passport(fleet: Roadpass) -> None:
 def test_import_whole_sections_reports_normalisation_and_refuses_invalid_files(
     app: Roadpass, sample_bytes: Callable[[SectionName], bytes]
 ) -> None:
-    svc = PassportService(app.uow, app.trace)
+    svc = app.passports
     outcome = svc.import_document(sample_bytes("GeneralProductInformation"), actor="importer")
     assert outcome.passport_id == "urn:bmwk:123456687678"
     material = svc.import_document(sample_bytes("MaterialComposition"), actor="importer",
@@ -145,10 +145,10 @@ def test_import_whole_sections_reports_normalisation_and_refuses_invalid_files(
 
 
 def test_demo_collects_recycles_and_the_epr_report_cites_its_targets(fleet: Roadpass) -> None:
-    demo = load_passport_demo(fleet)
+    demo = load_passport_demo(fleet.passports, fleet.epr, fleet.trace, company_prefixes=fleet_company_prefixes())
     assert demo.issued > 30 and demo.telemetry > 0
     assert demo.collected > 0 and demo.recycled > 0
-    svc = PassportService(fleet.uow, fleet.trace)
+    svc = fleet.passports
     ceased = [r for r in svc.list_passports(limit=500) if r["ceasedAt"]]
     assert len(ceased) == demo.recycled
     gone = svc.get(ceased[0]["passportId"])  # Art. 77(8): ceased, still readable
@@ -157,7 +157,7 @@ def test_demo_collects_recycles_and_the_epr_report_cites_its_targets(fleet: Road
         steps = {r[0] for r in conn.execute(text("SELECT biz_step FROM epcis_event"))}
     assert "https://ref.gs1.org/cbv/BizStep-collecting" in steps
     assert "https://roadpass.dev/ns/epcis/bizstep/recycling" in steps
-    epr = EprService(svc)
+    epr = fleet.epr
     markets = {r.member_state for r in epr.registrations("lanxing_europe")}
     assert markets == {"DE", "NL", "FR", "BE", "ES"}
     reports = [epr.report("lanxing_europe", ms, y) for ms in markets for y in (2025, 2026, 2027)]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from roadpass.demo.fleet import FleetSpec, generate_fleet
 from roadpass.trace import identifiers
 from roadpass.trace.capture import ParsedCapture, parse_capture, parse_for_storage
-from roadpass.trace.epcis import event_hash
+from roadpass.trace.epcis import _prehash, _values
 from roadpass.trace.epcis.event_hash import prehash_string
 from roadpass.trace.identifiers import IdentifierError, canonical_id, canonical_memo, hash_canonical_id
 
@@ -30,9 +30,9 @@ CONTEXT: list[Any] = [
 def _clear_memos() -> None:
     identifiers._CANONICAL.clear()
     identifiers._SGTIN_HEADS.clear()
-    event_hash._ctx_memo = None
-    event_hash._utc_clock.cache_clear()
-    event_hash._shifted_date.cache_clear()
+    _prehash._ctx_memo = None
+    _values._utc_clock.cache_clear()
+    _values._shifted_date.cache_clear()
 
 
 def _snapshot(parsed: ParsedCapture) -> Any:
@@ -67,8 +67,8 @@ def test_cold_warm_and_tiny_memos_parse_alike(bodies: list[bytes], monkeypatch: 
     assert _parse_all(bodies) == cold  # every memo warm
     # Memos so small that they are cleared every few entries, in the middle of documents and events.
     monkeypatch.setattr(identifiers, "_MEMO_LIMIT", 3)
-    monkeypatch.setattr(event_hash, "_EPC_LIMIT", 2)
-    monkeypatch.setattr(event_hash, "_MEMO_LIMIT", 2)
+    monkeypatch.setattr(_prehash, "_EPC_LIMIT", 2)
+    monkeypatch.setattr(_prehash, "_MEMO_LIMIT", 2)
     _clear_memos()
     assert _parse_all(bodies) == cold
 
@@ -159,7 +159,7 @@ def test_time_fast_path_matches_datetime(moment: datetime, minutes: int, precisi
     text = local.isoformat(timespec=precision)
     if zulu:
         text = moment.replace(tzinfo=UTC).isoformat(timespec=precision).replace("+00:00", "Z")
-    assert event_hash._fix_time(text) == _reference_time(text)
+    assert _values._fix_time(text) == _reference_time(text)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_time_fast_path_matches_datetime(moment: datetime, minutes: int, precisi
     ],
 )
 def test_time_edge_cases(text: str, expected: str) -> None:
-    assert event_hash._fix_time(text) == expected
+    assert _values._fix_time(text) == expected
 
 
 _digits = st.text("0123456789", min_size=0, max_size=14)

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from epcis_event_hash_generator import hash_generator, json_to_py
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyld import jsonld
 
 from roadpass.conformance import conformance_path
+from roadpass.trace.epcis import event_hash
 from roadpass.trace.epcis.event_hash import (
     document_event_hashes,
     document_events,
@@ -85,9 +88,6 @@ def reference() -> Iterator[Callable[[dict[str, Any]], tuple[list[str], list[str
     The reference expands the document with PyLD and loads the EPCIS context from its own copy; the GS1
     examples name the "simple" context URL, which is served here from that same copy (same vocabulary).
     """
-    from epcis_event_hash_generator import hash_generator, json_to_py
-    from pyld import jsonld
-
     context_file = "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld"
     epcis_context = json.loads(resources.files("epcis_event_hash_generator").joinpath(context_file).read_text())
     previous = jsonld.get_document_loader()
@@ -503,3 +503,12 @@ def test_documented_departures_from_the_reference(
     other = {**BASE, "example:note": "shipping"}
     assert "}note=https://ref.gs1.org/cbv/BizStep-shipping" in reference(_document(other))[0][0]
     assert "}note=shipping" in prehash_string(other, CONTEXT)
+
+
+def test_public_surface_is_declared() -> None:
+    # The pre-hash builder and the value rules live in private modules; this module is the public surface.
+    assert sorted(event_hash.__all__) == [
+        "HASH_ALGORITHMS", "HASH_VERSION", "document_event_hashes", "document_events", "event_hash_id",
+        "prehash_string",
+    ]  # fmt: skip
+    assert all(hasattr(event_hash, name) for name in event_hash.__all__)

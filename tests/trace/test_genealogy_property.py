@@ -11,10 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_model import FOREVER, Fact, ReferenceModel
+from reference_sql import where_used as where_used_sql
 
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.settings import Settings
-from roadpass.store import genealogy as gen_store
 from roadpass.trace.genealogy import WhereUsedResult
 from roadpass.trace.identifiers import canonical_id
 from roadpass.trace.timeutil import to_us
@@ -77,7 +77,9 @@ def _document(events: list[dict[str, Any]]) -> dict[str, Any]:
 def _same_as_sql(app: Roadpass, target: str, at: int | None, result: WhereUsedResult) -> None:
     """The in-memory index answers exactly as the recursive SQL over the link table: hits, order, roll-ups."""
     with app.uow.read() as conn:
-        sql = gen_store.where_used(conn, app.trace.resolve(target).id, at, suppliers=app.trace.supplier_prefixes(conn))
+        prefixes = conn.exec_driver_sql("SELECT gcp, name FROM party WHERE gcp IS NOT NULL")
+        suppliers = {str(gcp): str(name) for gcp, name in prefixes}
+        sql = where_used_sql(conn, app.trace.resolve(target).id, at, suppliers=suppliers)
     # Paged from a fresh answer (hits not built yet: each page builds only its own), then whole.
     fresh, size = app.trace.where_used(target, at)[1], 1 + len(target) % 3
     paged, page = [], fresh.page(None, size)

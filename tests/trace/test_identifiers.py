@@ -7,6 +7,7 @@ from epcis_event_hash_generator.dl_normaliser import normaliser as reference_nor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from roadpass.trace import identifiers
 from roadpass.trace.identifiers import (
     GS1Key,
     IdentifierError,
@@ -130,6 +131,18 @@ def test_non_gs1_keys_come_back_unchanged(uri: str) -> None:
         ("urn:epc:id:giai:0614141." + "1" * 24, "giai reference", "1 to 23 characters"),
         ("urn:epc:id:cpi:0614141.5pq7.12345", "cpi component/part reference", "'p'"),
         ("urn:epc:id:sgcn:4012345.67890.0471A", "sgcn serial", "1 to 12 digits"),
+        # One per Digital Link key kind and qualifier.
+        ("https://id.gs1.org/8006/0950600013435201", "ITIP", "must be 18 digits"),
+        ("https://id.gs1.org/01/09506000134352/235/" + "t" * 29, "TPX (AI 235)", "1 to 28 characters"),
+        ("https://id.gs1.org/414/4012345000115/254/" + "x" * 21, "GLN extension (AI 254)", "1 to 20 characters"),
+        ("https://id.gs1.org/417/401234500011", "party GLN", "must be 13 digits"),
+        ("https://id.gs1.org/8017/40123450000012345", "GSRNP", "must be 18 digits"),
+        ("https://id.gs1.org/402/4012345000012345", "GSIN", "must be 17 digits"),
+        ("https://id.gs1.org/8003/14012345555554987", "GRAI", "filler digit 0"),
+        ("https://id.gs1.org/253/40123451111", "GDTI", "must start with 13 digits"),
+        ("https://id.gs1.org/255/4012345678901A", "GCN serial", "up to 12 digits"),
+        ("https://id.gs1.org/8004/12", "GIAI", "must start with the GS1 Company Prefix"),
+        ("https://id.gs1.org/8010/06141415PQ7/8011/12A", "CPID serial (AI 8011)", "1 to 12 digits"),
     ],
 )
 def test_malformed_keys_name_part_and_reason(uri: str, part: str, reason: str) -> None:
@@ -351,3 +364,16 @@ def test_check_digit_examples() -> None:
     assert gs1_check_digit("629104150021") == "3"
     assert gs1_check_digit("1061414107346") == "4"
     assert gs1_check_digit("00614141123452"[:-1]) == "2"
+
+
+def test_public_surface_is_declared() -> None:
+    # The key type and the parsers live in private modules; this module is the one public surface.
+    assert sorted(identifiers.__all__) == [
+        "GS1Key", "GS1_RESOLVER", "IdentifierError", "canonical_id", "canonical_memo",
+        "epc_pattern_to_canonical_prefix", "gs1_check_digit", "hash_canonical_id", "is_epc_pattern", "parse_gs1",
+        "same_key", "to_epc_urn",
+    ]  # fmt: skip
+    assert all(hasattr(identifiers, name) for name in identifiers.__all__)
+    assert parse_gs1("urn:epc:id:sgtin:0614141.107346.2017") == GS1Key(
+        "sgtin", "01", "10614141073464", "0614141", serial="2017"
+    )

@@ -7,15 +7,9 @@ databases that hold the generated demo fleet, never elsewhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from roadpass.access import admin
-from roadpass.access.model import ShareKind
-from roadpass.store import access as store
-from roadpass.store import access_shares as shares_store
-
-if TYPE_CHECKING:
-    from roadpass.bootstrap import Roadpass
+from roadpass.access.admin import AdminService
+from roadpass.access.model import now_us
 
 __all__ = ["DEMO_ACTOR", "DEMO_SIGN_INS", "DemoSignIn", "ensure_demo_access"]
 
@@ -61,50 +55,41 @@ def _title(what: str) -> str:
     return head[:1].upper() + head[1:]
 
 
-def ensure_demo_access(rp: Roadpass) -> list[DemoSignIn]:
+def ensure_demo_access(admin: AdminService, *, environment: str) -> list[DemoSignIn]:
     """Create the demo users (and their parties, mandate and shares) once; development databases only.
 
     Returns the sign-ins that exist (empty outside development or without the demo fleet's parties).
     """
-    if rp.settings.environment != "development":
+    if environment != "development":
         return []
-    with rp.uow.read() as conn:
-        if store.party_by_key(conn, "lanxing") is None:
-            return []
-        have = {p.key for p in store.parties(conn)}
+    have = {p.key for p in admin.access.parties()}
+    if "lanxing" not in have:
+        return []
     for key, name, role, country in _EXTRA_PARTIES:
         if key not in have:
-            admin.create_party(rp, actor=DEMO_ACTOR, key=key, name=name, role=role, country=country)
-    admin.set_mandate(rp, actor=DEMO_ACTOR, party_key="msa_de", markets=["DE"])
+            admin.create_party(actor=DEMO_ACTOR, key=key, name=name, role=role, country=country)
+            have.add(key)
+    admin.set_mandate(actor=DEMO_ACTOR, party_key="msa_de", markets=["DE"])
+    users = {u.email for u, _ in admin.users()}
     ready: list[DemoSignIn] = []
     for demo in DEMO_SIGN_INS:
-        with rp.uow.read() as conn:
-            exists = store.user_by_email(conn, demo.email) is not None
-            party_known = store.party_by_key(conn, demo.party) is not None
-        if not exists and party_known:
-            admin.create_user(rp, actor=DEMO_ACTOR, party_key=demo.party, email=demo.email,
-                              name=_title(demo.what), password=demo.password, party_admin=True)
-        if exists or party_known:
-            ready.append(demo)
-    _share_german_vehicles(rp)
+        if demo.party not in have:
+            continue
+        if demo.email not in users:
+            admin.create_user(actor=DEMO_ACTOR, party_key=demo.party, email=demo.email, name=_title(demo.what),
+                              password=demo.password, party_admin=True)
+        ready.append(demo)
+    _share_german_vehicles(admin)
     return ready
 
 
-def _share_german_vehicles(rp: Roadpass) -> None:
-    from sqlalchemy import text
-
-    with rp.uow.read() as conn:
-        carmaker = store.party_by_key(conn, "lanxing")
-        workshop = store.party_by_key(conn, "workshop_de_1")
-        if carmaker is None or workshop is None:
-            return
-        if any(s.grantee == workshop.key for s in shares_store.list_shares(conn, party_id=carmaker.id)):
-            return
-        vins = conn.execute(
-            text("SELECT key FROM unit WHERE vin IS NOT NULL AND market = 'DE' ORDER BY key")
-        ).scalars().all()
-    until = store.now_us() + _YEAR_US
-    for key in vins:
-        admin.grant_share(rp, actor=f"party:{carmaker.key}/user:{DEMO_SIGN_INS[0].email}", grantor=carmaker,
-                          grantee_key=workshop.key, kind=ShareKind.UNIT, target_key=str(key), purpose=RMI_PURPOSE,
-                          valid_until=until)
+def _share_german_vehicles(admin: AdminService) -> None:
+    carmaker = admin.access.party("lanxing")
+    workshop = admin.access.party("workshop_de_1")
+    if carmaker is None or workshop is None:
+        return
+    if any(s.grantee == workshop.key for s in admin.shares(party_id=carmaker.id)):
+        return
+    admin.share_market_vehicles(actor=f"party:{carmaker.key}/user:{DEMO_SIGN_INS[0].email}", grantor=carmaker,
+                                grantee_key=workshop.key, market="DE", purpose=RMI_PURPOSE,
+                                valid_until=now_us() + _YEAR_US)

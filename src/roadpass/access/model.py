@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -10,13 +11,20 @@ from roadpass.trace.query import Visibility
 __all__ = [
     "ANONYMOUS",
     "ApiKeyInfo",
+    "Caller",
     "Party",
     "PartyRole",
     "Principal",
     "Share",
     "ShareKind",
     "User",
+    "now_us",
 ]
+
+
+def now_us() -> int:
+    """Now, in integer microseconds since the epoch (UTC): the unit of every access time."""
+    return time.time_ns() // 1000
 
 
 class PartyRole(StrEnum):
@@ -149,3 +157,12 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A principal and the request it made (method, route path): what a denial is ledgered under."""
+
+    principal: Principal
+    method: str = ""
+    path: str = ""

@@ -1,4 +1,5 @@
-"""The access service: who is calling (API keys, sessions), sign-in and sign-out, denied requests.
+"""The access service: who is calling (API keys, sessions), sign-in and sign-out, denied requests, the
+home page's figures.
 
 Resolving a principal costs a few statements (key or session, party, shares, mandate), so resolved
 principals are kept for ``auth_cache_seconds``: the hot path is then one SHA-256 and a dict look-up.
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from roadpass.access.credentials import (
     csrf_token,
@@ -26,18 +27,14 @@ from roadpass.access.credentials import (
     password_needs_rehash,
     verify_password,
 )
-from roadpass.access.model import Party, Principal, User
-from roadpass.access.policy import passport_role, visibility_for
-from roadpass.store import access as store
-from roadpass.store import access_shares as shares_store
+from roadpass.access.model import Caller, Party, PartyRole, Principal, User, now_us
+from roadpass.access.overview import Overview, overview
+from roadpass.access.policy import Decision, Op, passport_role, visibility_for
+from roadpass.access.ports import AccessRecords
+from roadpass.ports import Transactions
+from roadpass.settings import Settings
 
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-    from roadpass.settings import Settings
-    from roadpass.store.uow import UnitOfWork
-
-__all__ = ["OPEN", "AccessService", "SignInFailed", "SignedIn"]
+__all__ = ["OPEN", "AccessService", "Refused", "SignInFailed", "SignedIn"]
 
 #: The principal of every request when authorisation is switched off (benchmarks only).
 OPEN = Principal(via="open")
@@ -51,6 +48,15 @@ class SignInFailed(Exception):
     """Wrong email or password, or a disabled user (deliberately not saying which)."""
 
 
+class Refused(Exception):
+    """The policy refused the caller (the denial is ledgered) or the object is unknown (nothing to ledger);
+    ``decision.status`` is 403, or 404 where the object's existence is not the caller's to know."""
+
+    def __init__(self, decision: Decision) -> None:
+        self.decision = decision
+        super().__init__(decision.reason)
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     """A new session: ``token`` goes into the cookie (and nowhere else)."""
@@ -60,11 +66,18 @@ class SignedIn:
     expires_at: int
 
 
-class AccessService:
-    """Authenticates callers and keeps the access tables; one per container (built in :mod:`roadpass.bootstrap`)."""
+def _markets(records: AccessRecords, party: Party) -> list[str]:
+    """The markets an authority surveys: its mandate, or without one recorded, its own country."""
+    if party.role != PartyRole.AUTHORITY:
+        return []
+    return records.mandate(party.id) or [party.country]
 
-    def __init__(self, uow: UnitOfWork, settings: Settings) -> None:
-        self.uow = uow
+
+class AccessService:
+    """Authenticates callers and answers who they are; one per container (built in :mod:`roadpass.bootstrap`)."""
+
+    def __init__(self, records: Transactions[AccessRecords], settings: Settings) -> None:
+        self.records = records
         self.settings = settings
         self._lock = threading.Lock()
         # key id -> (fresh until, usable until (monotonic), SHA-256 of the whole key, principal or None)
@@ -77,16 +90,16 @@ class AccessService:
 
     # --- principals -------------------------------------------------------------------------------
 
-    def principal_of(self, conn: Connection, party: Party, *, user: User | None = None, key_id: str | None = None,
-                     via: str = "api_key", session_id: int | None = None, csrf: str | None = None) -> Principal:
+    def _principal(self, records: AccessRecords, party: Party, *, user: User | None = None,
+                   key_id: str | None = None, via: str = "api_key", session_id: int | None = None,
+                   csrf: str | None = None) -> Principal:
         """The principal of a party's user or key, with its visibility computed now."""
-        now = store.now_us()
-        markets = shares_store.mandate_markets(conn, party.id)
-        held = shares_store.active_shares_for(conn, party.id, now)
+        now = now_us()
+        held = records.shares_held(party.id, now)
         return Principal(
             party=party, user=user.email if user and via == "session" else None, key_id=key_id, via=via,
             party_admin=bool(user and user.party_admin), user_id=user.id if user else None, session_id=session_id,
-            csrf=csrf, visibility=visibility_for(party, held, markets, now),
+            csrf=csrf, visibility=visibility_for(party, held, _markets(records, party), now),
         )
 
     def _stale(self, kind: str, cache_key: str, load: Callable[[], object]) -> None:
@@ -143,15 +156,15 @@ class AccessService:
             return None
         ttl = self.settings.auth_cache_seconds
         hard = 2 * ttl
-        with self.uow.read() as conn:
-            found = store.api_key_by_key_id(conn, key_id)
-            now = store.now_us()
+        with self.records.read() as records:
+            found = records.api_key(key_id)
+            now = now_us()
             principal: Principal | None = None
             secret_hash = ""
             if found is not None:
                 info, secret_hash, party, user = found
                 if info.active(now) and not (user is not None and user.disabled):
-                    principal = self.principal_of(conn, party, user=user, key_id=key_id)
+                    principal = self._principal(records, party, user=user, key_id=key_id)
                     hard = min(hard, (info.expires_at - now) / 1e6)
         at = time.monotonic()
         with self._lock:
@@ -171,7 +184,7 @@ class AccessService:
         return hit[2]
 
     def principal_for_session(self, token: str) -> Principal | None:
-        """The principal of a live session; None if unknown, ended or expired."""
+        """The principal of a live session of an enabled user; None if unknown, ended or expired."""
         cached = self.cached_session(token)
         if cached is not False:
             return cached
@@ -180,12 +193,12 @@ class AccessService:
     def _load_session(self, token: str) -> Principal | None:
         token_hash = digest(token)
         principal: Principal | None = None
-        with self.uow.read() as conn:
-            found = store.session_by_token_hash(conn, token_hash, store.now_us())
-            if found is not None:
+        with self.records.read() as records:
+            found = records.live_session(token_hash, now_us())
+            if found is not None and not found[1].disabled:
                 session_id, user, party = found
-                principal = self.principal_of(
-                    conn, party, user=user, via="session", session_id=session_id,
+                principal = self._principal(
+                    records, party, user=user, via="session", session_id=session_id,
                     csrf=csrf_token(self.settings.secret_key, token_hash),
                 )
         ttl = self.settings.auth_cache_seconds
@@ -193,11 +206,6 @@ class AccessService:
         with self._lock:
             self._sessions[token_hash] = (at + ttl, at + 2 * ttl, principal)
         return principal
-
-    def parties(self, *, role: str | None = None) -> list[Party]:
-        """The parties on this node (optionally of one role), by key."""
-        with self.uow.read() as conn:
-            return store.parties(conn, role=role)
 
     def close(self) -> None:
         """Stop the background refresher (the container is closing)."""
@@ -217,12 +225,29 @@ class AccessService:
             self._passport_roles[principal.role] = role
         return role
 
+    # --- who is who ---------------------------------------------------------------------------------
+
+    def parties(self, *, role: str | None = None) -> list[Party]:
+        """The parties on this node (optionally of one role), by name."""
+        with self.records.read() as records:
+            return records.parties(role=role)
+
+    def party(self, key: str) -> Party | None:
+        """The party with this key, if any."""
+        with self.records.read() as records:
+            return records.party_by_key(key)
+
+    def overview(self, principal: Principal) -> Overview:
+        """What ``principal``'s party must act on (the home page), every figure inside its own scope."""
+        with self.records.read() as records:
+            return overview(records, principal, now_us())
+
     # --- sign-in ------------------------------------------------------------------------------------
 
     def sign_in(self, email: str, password: str) -> SignedIn:
         """Check the password and open a session (ledgered); :class:`SignInFailed` otherwise."""
-        with self.uow.read() as conn:
-            found = store.user_by_email(conn, email)
+        with self.records.read() as records:
+            found = records.user_by_email(email.strip().lower())
         if found is None:
             if not _DUMMY_HASH:
                 _DUMMY_HASH.append(hash_password("roadpass-timing-equaliser"))
@@ -233,15 +258,15 @@ class AccessService:
             raise SignInFailed
         token = new_session_token()
         token_hash = digest(token)
-        expires_at = store.now_us() + int(self.settings.session_hours * 3600e6)
+        expires_at = now_us() + int(self.settings.session_hours * 3600e6)
         actor = f"party:{party.key}/user:{user.email}"
-        with self.uow.write() as conn:
-            session_id = store.start_session(conn, actor=actor, user_id=user.id, token_hash=token_hash,
-                                             expires_at=expires_at)
+        with self.records.write() as records:
+            session_id = records.start_session(actor=actor, user_id=user.id, token_hash=token_hash,
+                                               expires_at=expires_at)
             if password_needs_rehash(stored_hash):
-                store.set_password(conn, actor=actor, user_id=user.id, password_hash=hash_password(password))
-            principal = self.principal_of(
-                conn, party, user=user, via="session", session_id=session_id,
+                records.set_password(actor=actor, user_id=user.id, password_hash=hash_password(password))
+            principal = self._principal(
+                records, party, user=user, via="session", session_id=session_id,
                 csrf=csrf_token(self.settings.secret_key, token_hash),
             )
         return SignedIn(token, principal, expires_at)
@@ -250,16 +275,22 @@ class AccessService:
         """End the principal's session (ledgered)."""
         if principal.session_id is None:
             return
-        with self.uow.write() as conn:
-            store.end_session(conn, actor=principal.actor, session_id=principal.session_id)
+        with self.records.write() as records:
+            records.end_session(actor=principal.actor, session_id=principal.session_id)
         self.forget()
+
+    # --- denials ------------------------------------------------------------------------------------
 
     def record_denial(self, principal: Principal, *, operation: str, method: str, path: str, status: int,
                       reason: str) -> int:
         """Write a denied request to the ledger; returns the entry's sequence number."""
-        with self.uow.write() as conn:
-            entry = shares_store.record_denial(
-                conn, actor=principal.actor, operation=operation, method=method, path=path, status=status,
-                reason=reason,
+        with self.records.write() as records:
+            return records.record_denial(
+                actor=principal.actor, operation=operation, method=method, path=path, status=status, reason=reason,
             )
-        return entry.seq
+
+    def refuse(self, caller: Caller, op: Op, decision: Decision) -> Refused:
+        """Ledger a per-object denial and return the :class:`Refused` to raise."""
+        self.record_denial(caller.principal, operation=op.value, method=caller.method, path=caller.path,
+                           status=decision.status, reason=decision.reason or decision.rule)
+        return Refused(decision)

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 import orjson
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,6 +24,7 @@ from roadpass.access.model import ANONYMOUS, Principal
 from roadpass.access.policy import Decision, Effect, decide, operation_for
 from roadpass.access.ratelimit import RateLimiter
 from roadpass.access.service import OPEN, AccessService
+from roadpass.api.problems import problem_body
 from roadpass.bootstrap import Roadpass
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "csrf_ok",
     "principal_of",
     "record_denial",
+    "session_cookie",
 ]
 
 SESSION_COOKIE = "rp_session"
@@ -43,6 +45,7 @@ CSRF_COOKIE = "rp_csrf"
 CAPTURE_PATHS = frozenset({"/capture", "/events", "/ui/capture"})
 SIGN_IN_PATHS = frozenset({"/signin", "/auth/session"})
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class Denied(Exception):
     """Raised by :func:`authorise`; the app's handler answers 401/403/404 as problem JSON or as a page."""
@@ -57,7 +60,7 @@ _Reply = tuple[int, bytes, list[tuple[bytes, bytes]]]
 
 
 def _problem(status: int, title: str, headers: dict[str, str] | None = None, **extra: Any) -> _Reply:
-    body = orjson.dumps({"type": "about:blank", "title": title, "status": status, **extra})
+    body = orjson.dumps(problem_body(status, title, **extra))
     head = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
     head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     return status, body, head
@@ -183,7 +186,7 @@ class AccessMiddleware:
 
 
 def _too_large(title: str) -> _Reply:
-    return _problem(413, title, type="epcisException:CapturePayloadTooLargeException")
+    return _problem(413, title, type_="epcisException:CapturePayloadTooLargeException")
 
 
 def principal_of(request: Request) -> Principal:
@@ -232,6 +235,13 @@ async def authorise(request: Request) -> None:
             refused = Decision(False, 403, Effect.DENY, decision.rule, "missing or wrong CSRF token")
             await anyio.to_thread.run_sync(record_denial, request, refused)
             raise Denied(refused, page=_is_page(request))
+
+
+def session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+    """Set the session cookie: HttpOnly (no script reads it), SameSite=Lax, Secure outside development."""
+    roadpass: Roadpass = request.app.state.roadpass
+    secure = roadpass.settings.environment == "production"
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/")
 
 
 def csrf_ok(expected: str | None, presented: str | None) -> bool:

@@ -20,6 +20,7 @@ from roadpass.api.responses import problem
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.features import FrontDoor, features
 from roadpass.settings import Settings
+from roadpass.web.routes import templates
 
 __all__ = ["RoadpassAPI", "create_app", "create_app_from_environment", "prepare_to_serve"]
 
@@ -34,8 +35,6 @@ async def _denied(request: Request, exc: Exception) -> Response:
         if decision.status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
-        from roadpass.web.routes import templates
-
         return templates.TemplateResponse(
             request, "denied.html", {"decision": decision}, status_code=decision.status
         )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from roadpass.access.model import Principal
+from roadpass.access.model import Caller, Principal
 from roadpass.access.ownership import actor_prefix
 from roadpass.access.policy import Decision, Effect, Op
 from roadpass.api.access import principal_of, record_denial
@@ -61,6 +61,20 @@ class Access:
             return None
         party = self.principal.party
         return (actor_prefix(party.key),) if party is not None else ()
+
+    @property
+    def party_scope(self) -> int | None:
+        """Whose objects an own-party rule lets the caller list: None for every party's, else its party's id
+        (-1, matching nothing, without a party)."""
+        if self.actor_prefixes is None:
+            return None
+        return self.principal.party.id if self.principal.party is not None else -1
+
+    @property
+    def caller(self) -> Caller:
+        """The caller and this request's method and route path (what a service ledgers a denial under)."""
+        route = self.request.scope.get("route")
+        return Caller(self.principal, self.request.method, getattr(route, "path", self.request.url.path))
 
     def deny(self, decision: Decision, operation: Op | None = None) -> int:
         """Write a per-object denial to the ledger (call from a worker thread); returns its sequence number."""

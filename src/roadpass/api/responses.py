@@ -9,7 +9,13 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response
 
-__all__ = ["JSONLDResponse", "JsonResponse", "ProblemResponse", "next_page_link", "problem"]
+from roadpass.access.policy import Decision
+from roadpass.api.deps import Access
+from roadpass.api.problems import problem_body
+
+__all__ = [
+    "JSONLDResponse", "JsonResponse", "ProblemResponse", "hidden", "next_page_link", "problem", "problem_body",
+]
 
 
 def next_page_link(request: Request, token: str) -> str:
@@ -42,5 +48,12 @@ class ProblemResponse(JsonResponse):
 
 def problem(status: int, title: str, *, type_: str = "about:blank", **extra: Any) -> ProblemResponse:
     """An RFC 7807 problem response."""
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status, **extra}
-    return ProblemResponse(body, status_code=status)
+    return ProblemResponse(problem_body(status, title, type_=type_, **extra), status_code=status)
+
+
+def hidden(access: Access, title: str, reason: str, *, type_: str = "about:blank") -> ProblemResponse:
+    """Something exists that the caller may not see: the refusal goes to the ledger (``reason``), and the
+    caller is answered 404 as if it did not exist (``title``), so that existence does not leak."""
+    decision = access.decision
+    access.deny(Decision(False, 404, decision.effect, decision.rule, reason))
+    return problem(404, title, type_=type_)

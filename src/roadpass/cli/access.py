@@ -12,11 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from roadpass.access import admin
-from roadpass.access.model import PartyRole, ShareKind
+from roadpass.access.admin import AdminError
+from roadpass.access.model import Party, PartyRole, ShareKind
+from roadpass.bootstrap import Roadpass
 from roadpass.cli.common import console, fail, open_app, print_json
-from roadpass.store import access as store
-from roadpass.store import access_shares as shares_store
 from roadpass.trace.timeutil import iso_utc
 
 __all__ = ["register"]
@@ -48,17 +47,23 @@ def _out(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
 def _run(as_json: bool, fn: Any) -> Any:
     try:
         return fn()
-    except admin.AdminError as exc:
+    except AdminError as exc:
         fail(str(exc), as_json=as_json, field=exc.field)
+
+
+def _party(rp: Roadpass, key: str, as_json: bool, field: str = "party") -> Party:
+    found = rp.access.party(key)
+    if found is None:
+        fail(f"no party {key!r}", as_json=as_json, field=field)
+    return found
 
 
 @parties_app.command("list")
 def parties_list(role: Annotated[str | None, typer.Option(help="Only this role.")] = None, as_json: JsonOpt = False
                  ) -> None:
     """Every party with its role, country, region and GS1 company prefix."""
-    with open_app().uow.read() as conn:
-        rows = [{"key": p.key, "name": p.name, "role": p.role, "country": p.country, "region": p.region,
-                 "gcp": p.gcp} for p in store.parties(conn, role=role)]
+    rows = [{"key": p.key, "name": p.name, "role": p.role, "country": p.country, "region": p.region,
+             "gcp": p.gcp} for p in open_app().access.parties(role=role)]
     _out(rows, as_json, "Parties")
 
 
@@ -73,8 +78,8 @@ def parties_add(
 ) -> None:
     """Create or update a party."""
     rp = open_app()
-    party = _run(as_json, lambda: admin.create_party(rp, actor=_actor(), key=key, name=name, role=role,
-                                                      country=country, region=region, gcp=gcp))
+    party = _run(as_json, lambda: rp.admin.create_party(actor=_actor(), key=key, name=name, role=role,
+                                                         country=country, region=region, gcp=gcp))
     _out([{"key": party.key, "name": party.name, "role": party.role, "country": party.country, "gcp": party.gcp}],
          as_json, "Party")
 
@@ -83,7 +88,7 @@ def parties_add(
 def parties_mandate(key: str, markets: list[str], as_json: JsonOpt = False) -> None:
     """Add markets (ISO 3166-1 alpha-2) an authority surveys: it sees vehicles sold there."""
     rp = open_app()
-    result = _run(as_json, lambda: admin.set_mandate(rp, actor=_actor(), party_key=key, markets=markets))
+    result = _run(as_json, lambda: rp.admin.set_mandate(actor=_actor(), party_key=key, markets=markets))
     _out([{"party": key, "markets": ", ".join(result)}], as_json, "Mandate")
 
 
@@ -92,15 +97,9 @@ def users_list(party: Annotated[str | None, typer.Option(help="Only this party's
                as_json: JsonOpt = False) -> None:
     """Users and their parties (never passwords)."""
     rp = open_app()
-    with rp.uow.read() as conn:
-        party_id = None
-        if party:
-            found = store.party_by_key(conn, party)
-            if found is None:
-                fail(f"no party {party!r}", as_json=as_json)
-            party_id = found.id
-        rows = [{"email": u.email, "name": u.name, "party": p.key, "role": p.role, "admin": u.party_admin,
-                 "disabled": u.disabled} for u, p in store.list_users(conn, party_id=party_id)]
+    party_id = _party(rp, party, as_json).id if party else None
+    rows = [{"email": u.email, "name": u.name, "party": p.key, "role": p.role, "admin": u.party_admin,
+             "disabled": u.disabled} for u, p in rp.admin.users(party_id=party_id)]
     _out(rows, as_json, "Users")
 
 
@@ -115,8 +114,8 @@ def users_add(
 ) -> None:
     """Create a user; the password is stored only as an argon2id hash."""
     rp = open_app()
-    user = _run(as_json, lambda: admin.create_user(rp, actor=_actor(), party_key=party, email=email, name=name,
-                                                    password=password, party_admin=party_admin))
+    user = _run(as_json, lambda: rp.admin.create_user(actor=_actor(), party_key=party, email=email, name=name,
+                                                       password=password, party_admin=party_admin))
     _out([{"email": user.email, "party": party, "admin": user.party_admin}], as_json, "User")
 
 
@@ -129,7 +128,7 @@ def users_passwd(
 ) -> None:
     """Set a user's password."""
     rp = open_app()
-    _run(as_json, lambda: admin.set_password(rp, actor=_actor(), email=email, password=password))
+    _run(as_json, lambda: rp.admin.set_password(actor=_actor(), email=email, password=password))
     _out([{"email": email, "password": "changed"}], as_json, "User")
 
 
@@ -138,7 +137,7 @@ def users_disable(email: str, enable: Annotated[bool, typer.Option("--enable", h
                   as_json: JsonOpt = False) -> None:
     """Disable a user (sessions and keys stop at once), or ``--enable`` it again."""
     rp = open_app()
-    _run(as_json, lambda: admin.disable_user(rp, actor=_actor(), email=email, disabled=not enable))
+    _run(as_json, lambda: rp.admin.disable_user(actor=_actor(), email=email, disabled=not enable))
     _out([{"email": email, "disabled": not enable}], as_json, "User")
 
 
@@ -151,12 +150,9 @@ def keys_create(
 ) -> None:
     """Create an API key; it is printed this once (only its SHA-256 is stored)."""
     rp = open_app()
-    with rp.uow.read() as conn:
-        found = store.party_by_key(conn, party)
-    if found is None:
-        fail(f"no party {party!r}", as_json=as_json, field="party")
-    made, info = _run(as_json, lambda: admin.create_api_key(rp, actor=_actor(), party_id=found.id, name=name,
-                                                             days=days))
+    found = _party(rp, party, as_json)
+    made, info = _run(as_json, lambda: rp.admin.create_api_key(actor=_actor(), party_id=found.id, name=name,
+                                                                days=days))
     if as_json:
         print_json({"key": made.token, "keyId": info.key_id, "party": party, "expiresAt": iso_utc(info.expires_at)})
         return
@@ -168,20 +164,16 @@ def keys_create(
 def keys_list(party: Annotated[str | None, typer.Option(help="Only this party's keys.")] = None,
               as_json: JsonOpt = False) -> None:
     """Keys with their expiry and revocation (never secrets)."""
-    rp = open_app()
-    with rp.uow.read() as conn:
-        names = {p.id: p.key for p in store.parties(conn)}
-        keys = store.list_api_keys(conn)
-    rows = [{"keyId": k.key_id, "party": names.get(k.party_id), "name": k.name, "expires": iso_utc(k.expires_at),
+    rows = [{"keyId": k.key_id, "party": owner or None, "name": k.name, "expires": iso_utc(k.expires_at),
              "revoked": iso_utc(k.revoked_at) if k.revoked_at else None}
-            for k in keys if party is None or names.get(k.party_id) == party]
+            for k, owner in open_app().admin.api_keys() if party is None or owner == party]
     _out(rows, as_json, "API keys")
 
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, as_json: JsonOpt = False) -> None:
     """Revoke a key at once."""
-    info = admin.revoke_api_key(open_app(), actor=_actor(), key_id=key_id)
+    info = open_app().admin.revoke_api_key(actor=_actor(), key_id=key_id)
     if info is None:
         fail(f"no key {key_id!r}", as_json=as_json, field="key_id")
     _out([{"keyId": key_id, "revoked": iso_utc(info.revoked_at or 0)}], as_json, "API key")
@@ -191,9 +183,8 @@ def keys_revoke(key_id: str, as_json: JsonOpt = False) -> None:
 def shares_list(party: Annotated[str | None, typer.Option(help="Shares granted or held by this party.")] = None,
                 as_json: JsonOpt = False) -> None:
     """Shares: who lets whom see what, why and until when."""
-    with open_app().uow.read() as conn:
-        found = store.party_by_key(conn, party) if party else None
-        shares = shares_store.list_shares(conn, party_id=found.id if found else None)
+    rp = open_app()
+    shares = rp.admin.shares(party_id=_party(rp, party, as_json).id if party else None)
     rows = [{"id": s.id, "grantor": s.grantor, "grantee": s.grantee, "kind": s.kind.value, "target": s.target,
              "purpose": s.purpose, "until": iso_utc(s.valid_until)[:10], "revoked": bool(s.revoked_at)}
             for s in shares]
@@ -211,31 +202,22 @@ def shares_grant(
     as_json: JsonOpt = False,
 ) -> None:
     """Share units, a lot or a product (only what the grantor owns)."""
-    rp = open_app()
-    with rp.uow.read() as conn:
-        owner = store.party_by_key(conn, grantor)
-    if owner is None:
-        fail(f"no party {grantor!r}", as_json=as_json, field="from")
-    from roadpass.access.ownership import owned_prefixes
-
-    key = _run(as_json, lambda: admin.share_target(rp, kind, target))
-    if not key.startswith(owned_prefixes(owner.gcp)):
-        fail(f"{grantor} does not own {key}", as_json=as_json, field="target")
     try:
         day = dt.date.fromisoformat(until)
     except ValueError:
         fail("until: expected YYYY-MM-DD", as_json=as_json, field="until")
     valid_until = int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp() * 1_000_000)
-    share = _run(as_json, lambda: admin.grant_share(rp, actor=_actor(), grantor=owner, grantee_key=grantee,
-                                                     kind=kind, target_key=key, purpose=purpose,
-                                                     valid_until=valid_until))
-    _out([{"id": share.id, "grantor": grantor, "grantee": grantee, "target": key}], as_json, "Share")
+    rp = open_app()
+    share = _run(as_json, lambda: rp.admin.share_owned(actor=_actor(), grantor_key=grantor, grantee_key=grantee,
+                                                        kind=kind, target=target, purpose=purpose,
+                                                        valid_until=valid_until))
+    _out([{"id": share.id, "grantor": grantor, "grantee": grantee, "target": share.target}], as_json, "Share")
 
 
 @shares_app.command("revoke")
 def shares_revoke(share_id: int, as_json: JsonOpt = False) -> None:
     """End a share at once."""
-    admin.revoke_share(open_app(), actor=_actor(), share_id=share_id)
+    open_app().admin.revoke_share(actor=_actor(), share_id=share_id)
     _out([{"id": share_id, "revoked": True}], as_json, "Share")
 
 

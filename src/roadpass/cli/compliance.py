@@ -14,7 +14,9 @@ from roadpass.cli.common import console, fail, print_json
 from roadpass.cli.compliance_common import JsonOpt, day, guard, service
 from roadpass.cli.compliance_files import evidence_app, product_app, sbom_app
 from roadpass.compliance.actions import DecisionError
+from roadpass.compliance.demo import DEMO_COSTS, load_compliance_demo
 from roadpass.compliance.pack_validation import PackError
+from roadpass.compliance.packs_loader import load_library
 from roadpass.compliance.service import NotFound
 
 __all__ = ["compliance_app", "evidence_app", "product_app", "sbom_app"]
@@ -34,8 +36,6 @@ def packs(
     as_json: JsonOpt = False,
 ) -> None:
     """List and validate the regulation packs; with --json, every requirement with all its fields."""
-    from roadpass.compliance.packs_loader import load_library
-
     try:
         library = load_library(root)
     except PackError as exc:
@@ -121,8 +121,6 @@ def plan_command(
     if costs is not None:
         table_costs = {str(k): float(v) for k, v in (yaml.safe_load(costs.read_text()) or {}).items()}
     elif demo_costs:
-        from roadpass.compliance.demo import DEMO_COSTS
-
         table_costs = DEMO_COSTS
     try:
         p = service().plan(product, market.upper(), day(on, as_json), costs=table_costs)
@@ -296,8 +294,6 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Load the compliance demo (EV, battery, cockpit unit with SBOM, charger; evidence; two assessment runs)."""
-    from roadpass.compliance.demo import load_compliance_demo
-
     svc = service()
     if if_empty and svc.products():
         if as_json:

@@ -31,7 +31,7 @@ def product_import(file: Path, as_json: JsonOpt = False) -> None:
         guard(as_json, exc)
         return
     if as_json:
-        print_json({"product": row.key, "version": row.version, "created": row.created})
+        print_json(row.imported())
     else:
         console.print(f"[green]{row.key}[/] version {row.version}" + ("" if row.created else " (unchanged)"))
 
@@ -41,8 +41,7 @@ def product_list(as_json: JsonOpt = False) -> None:
     """Technical files (latest versions)."""
     rows = service().products()
     if as_json:
-        print_json([{"product": r.key, "version": r.version, "name": r.file.name, "type": r.file.product_type,
-                     "markets": [t.market for t in r.file.markets]} for r in rows])
+        print_json([r.summary() for r in rows])
         return
     table = Table("product", "version", "type", "name", "markets")
     for r in rows:
@@ -59,7 +58,7 @@ def product_show(key: str, as_json: JsonOpt = False) -> None:
     except NotFound as exc:
         guard(as_json, exc)
         return
-    print_json({"version": row.version, **row.file.model_dump(mode="json")})
+    print_json(row.to_json())
 
 
 @sbom_app.command("import")

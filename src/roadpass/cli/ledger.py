@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from roadpass.api.routes.ledger import entry_json, report_json
 from roadpass.cli.common import console, open_app, print_json
+from roadpass.ledger.views import entry_json, report_json
 from roadpass.trace.timeutil import iso_utc
 
 __all__ = ["ledger_app"]

@@ -9,6 +9,8 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from roadpass.cli.common import console, open_app, print_json, state
+from roadpass.demo.fleet import FleetSpec
+from roadpass.demo.load import is_empty, load_demo
 from roadpass.features import features
 
 __all__ = ["app", "main"]
@@ -43,9 +45,6 @@ def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Generate a realistic fleet as EPCIS events (cells to vehicles, export, import, sale, service)."""
-    from roadpass.demo.fleet import FleetSpec
-    from roadpass.demo.load import is_empty, load_demo
-
     roadpass = open_app()
     if if_empty and not is_empty(roadpass):
         if as_json:
@@ -76,6 +75,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web UI and the API on localhost."""
+    # The server and the web stack load only for this command, not for every other one.
     import uvicorn
 
     from roadpass.api.app import create_app, prepare_to_serve

@@ -12,7 +12,7 @@ from roadpass.cli.common import console, fail, open_app, print_json
 from roadpass.passport.assemble import parse_level
 from roadpass.passport.epr.report import report_html, report_pdf
 from roadpass.passport.importing import ImportRefused
-from roadpass.passport.jsondata import JsonObject
+from roadpass.passport.jsondata import JsonObject, dumps
 from roadpass.passport.service import AccessDenied, PassportNotFound, PassportService
 
 __all__ = ["epr_app", "passport_app"]
@@ -38,7 +38,7 @@ def issue(
         fail("name at least one UNIT_ID, or use --all", as_json=as_json)
     result = _service().issue_from_trace(None if all_units else units, actor=CLI_ACTOR)
     if as_json:
-        print_json({"issued": result.issued, "refused": [{"unit": u, "reason": r} for u, r in result.refused]})
+        print_json(result.to_json())
     else:
         console.print(f"[green]{len(result.issued)} passport(s) issued[/]")
         for pid in result.issued[:20]:
@@ -109,18 +109,15 @@ def import_file(
     try:
         outcome = _service().import_document(file.read_bytes(), actor=CLI_ACTOR, passport_id=passport)
     except ImportRefused as exc:
-        fail("import refused", as_json=as_json, issues=[
-            {"section": i.section, "path": i.path, "reason": i.reason} for i in exc.issues])
+        fail("import refused", as_json=as_json, issues=exc.issues_json())
     except OSError as exc:
         fail(f"{file}: {exc.strerror}", as_json=as_json)
-    changes = [{"section": c.section, "path": c.path, "old": c.old, "new": c.new} for c in outcome.changes]
     if as_json:
-        print_json({"passportId": outcome.passport_id, "kind": outcome.kind, "sections": list(outcome.sections),
-                    "normalisations": changes, "ledgerSeq": outcome.ledger_seq})
+        print_json(outcome.to_json())
         return
     console.print(f"[green]imported[/] {outcome.kind} into {outcome.passport_id}: {', '.join(outcome.sections)}")
-    for c in changes:
-        console.print(f"  normalised {c['section']} {c['path']}: {c['old']!r} -> {c['new']!r}")
+    for c in outcome.changes:
+        console.print(f"  normalised {c.section} {c.path}: {c.old!r} -> {c.new!r}")
 
 
 @passport_app.command("export")
@@ -148,8 +145,6 @@ def export(
 
 
 def _dumps(data: JsonObject) -> bytes:
-    from roadpass.passport.jsondata import dumps
-
     return dumps(data).encode("utf-8")
 
 
@@ -184,8 +179,7 @@ def register(
     reg = open_app().epr.register_producer(producer, member_state, number, models=models, pro=pro,
                                                    actor=CLI_ACTOR)
     if as_json:
-        print_json({"producer": reg.producer_key, "memberState": reg.member_state,
-                    "registrationNumber": reg.registration_number, "models": list(reg.models)})
+        print_json(reg.to_json())
     else:
         console.print(f"[green]registered[/] {producer} in {reg.member_state} as {number}")
 

@@ -8,11 +8,11 @@ import typer
 from rich.table import Table
 from rich.tree import Tree
 
-from roadpass.api.routes.trace import as_built_json, where_used_json
 from roadpass.cli.common import console, fail, open_app, print_json
 from roadpass.trace.genealogy import AsBuiltNode
 from roadpass.trace.service import UnitNotFound
 from roadpass.trace.timeutil import FOREVER, iso_utc, parse_time
+from roadpass.trace.views import as_built_json, where_used_json
 
 __all__ = ["trace_app"]
 

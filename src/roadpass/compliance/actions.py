@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,6 +57,23 @@ class ActionItem:
                          "informed": list(self.informed)},
                 "due_on": self.due_on.isoformat(), "reason": self.reason,
                 "assessment_version": self.assessment_version, "status": self.status}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, stored_id: int | None = None) -> ActionItem:
+        """Inverse of :meth:`to_json`; ``stored_id`` is the item's row id (the JSON is written before it has one)."""
+        raci = data["raci"]
+        return cls(
+            data["product"], data["market"], data["requirement"], data["title"], data["severity"],
+            raci["responsible_party"], raci["responsible_person"], raci["accountable"], tuple(raci["consulted"]),
+            tuple(raci["informed"]), dt.date.fromisoformat(data["due_on"]), data["reason"],
+            data.get("assessment_version"), data.get("status", "open"),
+            stored_id if stored_id is not None else data.get("id"),
+        )
+
+    def still_open(self, latest: Assessment | None) -> bool:
+        """True while ``latest`` (the newest stored assessment of the item's product and market) shows the gap."""
+        return latest is not None and any(
+            r.requirement_id == self.requirement_id and r.status == "gap" for r in latest.results)
 
 
 def actions_for(assessment: Assessment, tf: TechnicalFile) -> list[ActionItem]:

@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import yaml
@@ -30,6 +31,7 @@ __all__ = [
     "DataFlow",
     "MarketTarget",
     "ProductError",
+    "ProductRow",
     "Raci",
     "SupplierParty",
     "TechnicalFile",
@@ -183,6 +185,29 @@ class TechnicalFile(_Model):
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
+@dataclass(frozen=True, slots=True)
+class ProductRow:
+    """A stored version of a technical file; ``created`` is False when an import changed nothing."""
+
+    key: str
+    version: int
+    created: bool
+    file: TechnicalFile
+
+    def summary(self) -> dict[str, Any]:
+        """The product as one line of a listing (JSON): key, version, name, type and markets."""
+        return {"product": self.key, "version": self.version, "name": self.file.name,
+                "type": self.file.product_type, "markets": [t.market for t in self.file.markets]}
+
+    def imported(self) -> dict[str, Any]:
+        """What an import reports (JSON): key, version and whether the version is new."""
+        return {"product": self.key, "version": self.version, "created": self.created}
+
+    def to_json(self) -> dict[str, Any]:
+        """The whole technical file with its version (JSON)."""
+        return {"version": self.version, **self.file.model_dump(mode="json")}
+
+
 def _path(loc: Iterable[int | str]) -> str:
     return "/" + "/".join(str(p) for p in loc)
 
@@ -221,6 +246,7 @@ def read_cyclonedx(raw: bytes) -> BomSummary:
     Roles come from the property ``roadpass:role`` (``vcs`` / ``ads``, comma-separated); countries from the
     supplier's and manufacturer's address and the properties ``roadpass:origin`` / ``roadpass:controlled-by``.
     """
+    # Imported on the first SBOM: keeps cyclonedx-python-lib off the start-up path of CLI and server.
     from cyclonedx.model.bom import Bom
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator

@@ -68,12 +68,21 @@ def _grid(m: Matrix) -> tuple[list[list[int]], list[list[str]]]:
     return levels, labels
 
 
-def _figure(m: Matrix) -> Any:
-    import matplotlib
+def _pyplot() -> Any:
+    """matplotlib's pyplot, drawing off screen (the Agg backend)."""
+    import matplotlib  # on the first chart: keeps matplotlib off the start-up path of CLI and server
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _figure(m: Matrix) -> Any:
+    plt = _pyplot()
+    # After _pyplot() chose the backend; off the start-up path like it.
     from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
 
     levels, labels = _grid(m)
     rows = max(1, len(m.products))
@@ -87,8 +96,6 @@ def _figure(m: Matrix) -> Any:
             if text:
                 ax.text(x, y, text, ha="center", va="center", color="white", fontsize=9, fontweight="bold")
     ax.set_title(f"Open gaps on {m.on}", fontsize=10)
-    from matplotlib.patches import Patch
-
     legend = [Patch(color=STATUS_COLOURS[s], label=label) for s, label in (
         ("blocked", "blocker gap"), ("gaps", "gaps"), ("expiring", "expiring"), ("ok", "all met"),
         (None, "not targeted"))]
@@ -99,8 +106,7 @@ def _figure(m: Matrix) -> Any:
 
 def heatmap_png(m: Matrix) -> bytes:
     """The products x markets heat map as PNG bytes (cell colour: status; number: open gaps)."""
-    from matplotlib import pyplot as plt
-
+    plt = _pyplot()
     fig = _figure(m)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -121,8 +127,8 @@ def html_report(m: Matrix, actions: Sequence[ActionItem] = ()) -> str:
 
 def pdf_report(m: Matrix, actions: Sequence[ActionItem] = ()) -> bytes:
     """The report as PDF: the heat map, then one page of gaps per product and market with gaps."""
-    from matplotlib import pyplot as plt
-    from matplotlib.backends.backend_pdf import PdfPages
+    plt = _pyplot()
+    from matplotlib.backends.backend_pdf import PdfPages  # after _pyplot(); off the start-up path like it
 
     owners = _owners(actions)
     buf = io.BytesIO()

@@ -1,17 +1,18 @@
-"""ComplianceService: the compliance use cases over the unit of work (what the API, CLI and web call).
+"""ComplianceService: the compliance use cases (what the API, CLI and web call).
 
-Reads run in read transactions; every write runs in one write transaction and is ledgered by the store
-helpers. The regulation pack library is loaded once per process, on first use (never at import).
+Reads run in read transactions; every write runs in one write transaction, through
+:mod:`roadpass.compliance.recording` (which decides versions, duplicates and ledger entries) and the
+records port (:mod:`roadpass.compliance.ports`). The regulation pack library is loaded once per process, on
+first use (never at import).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-from sqlalchemy import Connection
 
 from roadpass.compliance.actions import ActionItem, Decision, DecisionKind, actions_for, make_decision
 from roadpass.compliance.assess import Assessor
@@ -23,11 +24,24 @@ from roadpass.compliance.export_oscal import assessment_results
 from roadpass.compliance.matrix import Matrix, build_matrix, held_with_components
 from roadpass.compliance.packs_loader import PackLibrary, diff_packs, load_library
 from roadpass.compliance.planner import Plan, plan
-from roadpass.compliance.product import TechnicalFile, parse_technical_file, read_cyclonedx
+from roadpass.compliance.ports import ComplianceRecords
+from roadpass.compliance.product import (
+    ProductError,
+    ProductRow,
+    TechnicalFile,
+    parse_technical_file,
+    read_cyclonedx,
+)
+from roadpass.compliance.recording import (
+    record_assessment,
+    record_decision,
+    record_evidence,
+    record_product,
+    record_sbom,
+)
 from roadpass.compliance.report import html_report, pdf_report
 from roadpass.compliance.results import Assessment
-from roadpass.store import compliance as store
-from roadpass.store.uow import UnitOfWork
+from roadpass.ports import Transactions
 
 __all__ = ["ComplianceService", "NotFound", "default_library"]
 
@@ -45,9 +59,9 @@ def default_library() -> PackLibrary:
 class ComplianceService:
     """Technical files, evidence, assessments, plans, decisions and exports for one database."""
 
-    def __init__(self, uow: UnitOfWork, *, library: PackLibrary | None = None, window_days: int = 90,
-                 actor: str = "roadpass") -> None:
-        self.uow = uow
+    def __init__(self, records: Transactions[ComplianceRecords], *, library: PackLibrary | None = None,
+                 window_days: int = 90, actor: str = "roadpass") -> None:
+        self.records = records
         self._library = library
         self.window_days = window_days
         self.actor = actor
@@ -68,42 +82,39 @@ class ComplianceService:
         return self._assessors[include_proposed]
 
     # --- products -------------------------------------------------------------------------------------
-    def import_product(self, raw: bytes | str | Mapping[str, Any], *, actor: str | None = None) -> store.ProductRow:
+    def import_product(self, raw: bytes | str | Mapping[str, Any], *, actor: str | None = None) -> ProductRow:
         """Import a technical file (YAML/JSON); a changed file becomes a new version."""
         tf = parse_technical_file(raw)
-        unknown = [t.market for t in tf.markets if t.market not in self.library.packs]
+        unknown = [(f"/markets/{i}/market", f"no regulation pack for market {t.market}")
+                   for i, t in enumerate(tf.markets) if t.market not in self.library.packs]
         if unknown:
-            from roadpass.compliance.product import ProductError
+            raise ProductError(unknown)
+        with self.records.write() as records:
+            return record_product(records, tf, actor=actor or self.actor)
 
-            raise ProductError([(f"/markets/{i}/market", f"no regulation pack for market {t.market}")
-                                for i, t in enumerate(tf.markets) if t.market in unknown])
-        with self.uow.write() as conn:
-            return store.save_product(conn, tf, actor=actor or self.actor)
-
-    def products(self) -> list[store.ProductRow]:
+    def products(self) -> list[ProductRow]:
         """The latest version of every technical file."""
-        with self.uow.read() as conn:
-            return store.latest_products(conn)
+        with self.records.read() as records:
+            return records.latest_products()
 
-    def product(self, key: str, version: int | None = None) -> store.ProductRow:
+    def product(self, key: str, version: int | None = None) -> ProductRow:
         """One technical file, or :class:`NotFound`."""
-        with self.uow.read() as conn:
-            row = store.get_product(conn, key, version)
+        with self.records.read() as records:
+            row = records.product(key, version)
         if row is None:
             raise NotFound(f"product {key!r} not found")
         return row
 
-    def import_sbom(self, product_key: str, raw: bytes, *, actor: str | None = None) -> store.ProductRow:
+    def import_sbom(self, product_key: str, raw: bytes, *, actor: str | None = None) -> ProductRow:
         """Attach a CycloneDX SBOM/HBOM to a product: the document is kept and the file gets a new version."""
         summary = read_cyclonedx(raw)
         who = actor or self.actor
-        with self.uow.write() as conn:
-            current = store.get_product(conn, product_key)
+        with self.records.write() as records:
+            current = records.product(product_key)
             if current is None:
                 raise NotFound(f"product {product_key!r} not found")
-            store.save_sbom(conn, product_key, raw, sha256=summary.sha256, spec_version=summary.spec_version,
-                            serial_number=summary.serial_number, actor=who)
-            return store.save_product(conn, current.file.model_copy(update={"sbom": summary}), actor=who)
+            record_sbom(records, product_key, raw, summary, actor=who)
+            return record_product(records, current.file.model_copy(update={"sbom": summary}), actor=who)
 
     # --- evidence -------------------------------------------------------------------------------------
     def add_evidence(self, meta: Mapping[str, Any], data: bytes | None = None, *,
@@ -115,34 +126,45 @@ class ComplianceService:
         if "key" not in fields and "sha256" in fields:
             fields["key"] = evidence_key(str(fields["sha256"]))
         ev = parse_evidence(fields)
-        with self.uow.write() as conn:
-            for key in ev.products:
-                if store.get_product(conn, key) is None:
-                    raise NotFound(f"product {key!r} not found (evidence {ev.key})")
-            return store.save_evidence(conn, ev, actor=actor or self.actor)
+        with self.records.write() as records:
+            missing = records.missing_products(ev.products)
+            if missing:
+                raise NotFound(f"product {missing[0]!r} not found (evidence {ev.key})")
+            return record_evidence(records, ev, actor=actor or self.actor)
 
     def evidence(self, product_key: str | None = None) -> list[Evidence]:
         """Evidence held for a product (or all evidence)."""
-        with self.uow.read() as conn:
-            grouped = store.evidence_by_product(conn, [product_key] if product_key else None)
+        with self.records.read() as records:
+            grouped = records.evidence_by_product([product_key] if product_key else None)
         if product_key:
             return grouped.get(product_key, [])
         return list({e.key: e for items in grouped.values() for e in items}.values())
 
     # --- assessment -----------------------------------------------------------------------------------
     @staticmethod
-    def _subfiles(conn: Connection, tf: TechnicalFile) -> dict[str, TechnicalFile]:
+    def _subfiles(records: ComplianceRecords, tf: TechnicalFile) -> dict[str, TechnicalFile]:
+        """The stored technical files of ``tf``'s components, and of theirs, by key."""
         out: dict[str, TechnicalFile] = {}
         queue = [c.technical_file for c in tf.components if c.technical_file]
         while queue:
             key = queue.pop()
             if key in out or key == tf.key or key is None:
                 continue
-            row = store.get_product(conn, key)
+            row = records.product(key)
             if row is not None:
                 out[key] = row.file
                 queue += [c.technical_file for c in row.file.components if c.technical_file]
         return out
+
+    def _held(self, product_key: str) -> tuple[ProductRow, dict[str, TechnicalFile], list[Evidence]]:
+        """A product's latest file, its component files and the evidence it holds (its components' too)."""
+        with self.records.read() as records:
+            row = records.product(product_key)
+            if row is None:
+                raise NotFound(f"product {product_key!r} not found")
+            subfiles = self._subfiles(records, row.file)
+            held = held_with_components(row.file, records.evidence_by_product([product_key, *subfiles]), subfiles)
+        return row, subfiles, held
 
     def assess(self, product_key: str, market: str, on: dt.date | None = None, *, record: bool = True,
                include_proposed: bool = False, actor: str | None = None) -> Assessment:
@@ -151,38 +173,32 @@ class ComplianceService:
         assessor = self.assessor(include_proposed=include_proposed)
         if market not in self.library.packs:
             raise NotFound(f"no regulation pack for market {market!r}")
-        with self.uow.read() as conn:
-            row = store.get_product(conn, product_key)
-            if row is None:
-                raise NotFound(f"product {product_key!r} not found")
-            subfiles = self._subfiles(conn, row.file)
-            held = held_with_components(row.file, store.evidence_by_product(conn, [product_key, *subfiles]),
-                                        subfiles)
+        row, subfiles, held = self._held(product_key)
         result = assessor.assess(row.file, market, on=day, evidence=held, subfiles=subfiles)
         if not record:
             return result
-        with self.uow.write() as conn:
-            return store.save_assessment(conn, result, product_version=row.version,
-                                         actions=actions_for(result, row.file), actor=actor or self.actor)
+        with self.records.write() as records:
+            return record_assessment(records, result, product_version=row.version,
+                                     actions=actions_for(result, row.file), actor=actor or self.actor)
 
     def matrix(self, on: dt.date | None = None, *, markets: Sequence[str] | None = None) -> Matrix:
         """Every product in every market it targets, assessed on ``on`` (not recorded)."""
-        with self.uow.read() as conn:
-            rows = store.latest_products(conn)
-            held = store.evidence_by_product(conn)
+        with self.records.read() as records:
+            rows = records.latest_products()
+            held = records.evidence_by_product()
         files = [r.file for r in rows]
         return build_matrix(self.assessor(), files, held, on=on or dt.date.today(), markets=markets,
                             subfiles={f.key: f for f in files})
 
     def history(self, product_key: str, market: str) -> list[dict[str, Any]]:
         """The stored versions of a product's assessment in a market."""
-        with self.uow.read() as conn:
-            return store.assessment_history(conn, product_key, market)
+        with self.records.read() as records:
+            return records.assessment_history(product_key, market)
 
     def stored(self, product_key: str, market: str, version: int | None = None) -> Assessment:
         """A stored assessment version (latest by default), or :class:`NotFound`."""
-        with self.uow.read() as conn:
-            found = store.get_assessment(conn, product_key, market, version)
+        with self.records.read() as records:
+            found = records.assessment(product_key, market, version)
         if found is None:
             raise NotFound(f"no stored assessment of {product_key!r} in {market}" + (f" v{version}" if version else ""))
         return found
@@ -204,33 +220,24 @@ class ComplianceService:
     def plan(self, product_key: str, market: str, on: dt.date | None = None, *,
              costs: Mapping[str, float] | None = None) -> Plan:
         """Evidence reuse in ``market`` and the least-cost set of new tests closing every gap."""
-        with self.uow.read() as conn:
-            row = store.get_product(conn, product_key)
-            if row is None:
-                raise NotFound(f"product {product_key!r} not found")
-            subfiles = self._subfiles(conn, row.file)
-            held = held_with_components(row.file, store.evidence_by_product(conn, [product_key, *subfiles]),
-                                        subfiles)
+        row, subfiles, held = self._held(product_key)
         return plan(self.assessor(), row.file, market, on=on or dt.date.today(), evidence=held, subfiles=subfiles,
                     costs=costs)
 
     def connected_vehicle(self, product_key: str, on: dt.date | None = None) -> ConnectedVehicleFinding:
         """The US connected-vehicle check (15 CFR 791 subpart D) for a product."""
-        with self.uow.read() as conn:
-            row = store.get_product(conn, product_key)
-            if row is None:
-                raise NotFound(f"product {product_key!r} not found")
-            subfiles = self._subfiles(conn, row.file)
-            held = held_with_components(row.file, store.evidence_by_product(conn, [product_key, *subfiles]),
-                                        subfiles)
+        row, subfiles, held = self._held(product_key)
         return check_connected_vehicle(row.file, self.library.get("US"), on=on or dt.date.today(), evidence=held,
                                        subfiles=subfiles)
 
     # --- actions and decisions ------------------------------------------------------------------------
     def actions(self, product_key: str | None = None, market: str | None = None) -> list[ActionItem]:
-        """Action items with their derived status (open while the gap is in the latest assessment)."""
-        with self.uow.read() as conn:
-            return store.action_items(conn, product_key, market)
+        """Action items with their status: open while the latest stored assessment still shows the gap."""
+        with self.records.read() as records:
+            items = records.actions(product_key, market)
+            latest = {pair: records.assessment(*pair) for pair in {(i.product_key, i.market) for i in items}}
+        return [dataclasses.replace(i, status="open" if i.still_open(latest[(i.product_key, i.market)]) else "closed")
+                for i in items]
 
     def decide(self, kind: DecisionKind, product_key: str, market: str, *, decided_by: str, rationale: str,
                requirement_id: str | None = None, valid_until: dt.date | None = None,
@@ -239,13 +246,13 @@ class ComplianceService:
         current = self.stored(product_key, market)
         decision = make_decision(kind, current, decided_by=decided_by, rationale=rationale,
                                  requirement_id=requirement_id, valid_until=valid_until)
-        with self.uow.write() as conn:
-            return store.save_decision(conn, decision, actor=actor or decided_by)
+        with self.records.write() as records:
+            return record_decision(records, decision, actor=actor or decided_by)
 
     def decisions(self, product_key: str | None = None) -> list[dict[str, Any]]:
         """Recorded decisions, newest first."""
-        with self.uow.read() as conn:
-            return store.decisions(conn, product_key)
+        with self.records.read() as records:
+            return records.decisions(product_key)
 
     # --- exports --------------------------------------------------------------------------------------
     def ciso_framework(self, market: str, version: str | None = None) -> str:
@@ -259,8 +266,8 @@ class ComplianceService:
     def oscal(self, product_key: str, market: str, version: int | None = None) -> dict[str, Any]:
         """A stored assessment as OSCAL assessment-results JSON."""
         a = self.stored(product_key, market, version)
-        with self.uow.read() as conn:
-            held = store.evidence_by_product(conn, [product_key]).get(product_key, [])
+        with self.records.read() as records:
+            held = records.evidence_by_product([product_key]).get(product_key, [])
         return assessment_results(a, {e.key: e for e in held})
 
     def report_html(self, on: dt.date | None = None) -> str:

@@ -6,13 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import text
 
 from roadpass.bootstrap import Roadpass
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
 from roadpass.features import features
-from roadpass.store.parties import upsert_party
-from roadpass.store.trace_capture import CaptureOutcome
+from roadpass.trace.capture_plan import CaptureOutcome
 
 __all__ = ["DemoResult", "is_empty", "load_demo", "load_fleet"]
 
@@ -31,8 +29,7 @@ class DemoResult:
 
 def is_empty(app: Roadpass) -> bool:
     """True when the database holds no EPCIS events yet."""
-    with app.uow.read() as conn:
-        return conn.execute(text("SELECT 1 FROM epcis_event LIMIT 1")).first() is None
+    return not app.trace.has_events()
 
 
 def load_demo(
@@ -52,12 +49,9 @@ def load_fleet(
 ) -> DemoResult:
     """Register the demo parties and capture the fleet's documents; ``progress(events_done, total_estimate)``."""
     result = DemoResult(vehicles=spec.vehicles)
-    with app.uow.write() as conn:
-        for party in fleet_parties(spec):
-            upsert_party(
-                conn, actor=DEMO_ACTOR, key=party.key, name=party.name, role=party.role, country=party.country,
-                gcp=party.company_prefix,
-            )
+    for party in fleet_parties(spec):
+        app.admin.create_party(actor=DEMO_ACTOR, key=party.key, name=party.name, role=party.role,
+                               country=party.country, gcp=party.company_prefix)
     bodies = (orjson.dumps(document) for document in generate_fleet(spec))
     for outcome in app.trace.capture_many(bodies, actor=DEMO_ACTOR):
         if not isinstance(outcome, CaptureOutcome):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from roadpass.access.demo import ensure_demo_access
+
 if TYPE_CHECKING:
     import typer
     from fastapi import APIRouter, FastAPI
@@ -12,26 +14,30 @@ if TYPE_CHECKING:
 
 __all__ = ["api_routers", "before_serve", "cli", "load_demo", "mount_pages"]
 
+# Each front-end hook imports its front end when called, so that the CLI does not load the web stack
+# (FastAPI, Jinja2) and the API does not load typer at start-up.
+
 
 def api_routers() -> list[APIRouter]:
     """Sessions, parties, users, API keys and shares."""
-    from roadpass.api.routes import access
+    from roadpass.api.routes import access  # the API stack loads only when the API is built
 
     return [access.router]
 
 
 def mount_pages(app: FastAPI) -> None:
     """Sign-in, account, job progress, capture upload, demo generation."""
-    from roadpass.web.access_pages import mount_access_pages
+    # The web stack (Jinja2 templates) loads only when the pages are mounted.
+    from roadpass.web.access_pages import router
     from roadpass.web.ops_pages import mount_ops_pages
 
-    mount_access_pages(app)
+    app.include_router(router)
     mount_ops_pages(app)
 
 
 def cli(app: typer.Typer) -> None:
     """``parties …``, ``users …``, ``keys …``, ``shares …``."""
-    from roadpass.cli.access import register
+    from roadpass.cli.access import register  # typer and rich load only for the CLI
 
     register(app)
 
@@ -39,19 +45,14 @@ def cli(app: typer.Typer) -> None:
 def load_demo(roadpass: Roadpass, vehicles: int) -> None:
     """Demo users for several roles with known passwords, an authority's mandate, a carmaker's shares
     (development databases only)."""
-    from roadpass.access.demo import ensure_demo_access
-
-    ensure_demo_access(roadpass)
+    ensure_demo_access(roadpass.admin, environment=roadpass.settings.environment)
 
 
 def before_serve(roadpass: Roadpass) -> list[str]:
     """Lines ``roadpass serve`` prints: the demo sign-ins (development only)."""
-    from roadpass.access.demo import ensure_demo_access
-
-    ready = ensure_demo_access(roadpass)
+    ready = ensure_demo_access(roadpass.admin, environment=roadpass.settings.environment)
     if not ready:
         return []
     lines = ["Demo sign-ins (development only):"]
-    lines += [f"  {d.role:<12} {d.email:<30} {d.password:<20} {d.what}" for d in ready[:3]]
-    lines += [f"  {d.role:<12} {d.email:<30} {d.password:<20} {d.what}" for d in ready[3:]]
+    lines += [f"  {d.role:<12} {d.email:<30} {d.password:<20} {d.what}" for d in ready]
     return lines

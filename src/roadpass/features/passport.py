@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from roadpass.bootstrap import Roadpass
     from roadpass.features import FrontDoor
 
-__all__ = ["api_front_doors", "api_routers", "cli", "load_demo", "mount_pages"]
+__all__ = ["api_front_doors", "api_routers", "cli", "fleet_company_prefixes", "load_demo", "mount_pages"]
 
 
 def api_routers() -> list[APIRouter]:
@@ -43,8 +43,15 @@ def cli(app: typer.Typer) -> None:
     app.add_typer(epr_app, name="epr")
 
 
+def fleet_company_prefixes() -> dict[str, str]:
+    """``{GLN: GS1 company prefix}`` of the demo fleet's sites' parties."""
+    from roadpass.demo.fleet_world import World
+
+    return {site.gln: site.party.gcp for site in World().sites.values()}
+
+
 def load_demo(roadpass: Roadpass, vehicles: int) -> None:
     """Passports for the demo fleet's packs, state-of-health readings, collection and recycling."""
     from roadpass.passport.demo import load_passport_demo
 
-    load_passport_demo(roadpass)
+    load_passport_demo(roadpass.passports, roadpass.epr, roadpass.trace, company_prefixes=fleet_company_prefixes())

@@ -13,20 +13,21 @@ __all__ = ["api_routers", "cli", "mount_pages"]
 
 def api_routers() -> list[APIRouter]:
     """EPCIS 2.0 REST bindings and genealogy endpoints."""
-    from roadpass.api.routes import epcis, trace
+    from roadpass.api.routes import epcis, trace  # the web stack stays off the CLI's start-up
 
     return [epcis.router, trace.router]
 
 
 def mount_pages(app: FastAPI) -> None:
     """Trace explorer and where-used pages."""
-    from roadpass.web.routes import mount_web
+    from roadpass.web.routes import mount_web  # the web stack stays off the CLI's start-up
 
     mount_web(app)
 
 
 def cli(app: typer.Typer) -> None:
     """``capture``, ``events``, ``epcis …``, ``trace …``."""
+    # typer and rich stay off the API server's start-up.
     from roadpass.cli.epcis import capture_command, epcis_app, events_command
     from roadpass.cli.trace import trace_app
 

@@ -15,8 +15,8 @@ from roadpass.passport.domain import GPI, BatteryCategory, BatteryPassport, Batt
 from roadpass.passport.issuing import merge_sections
 from roadpass.passport.jsondata import JsonObject, set_value
 from roadpass.passport.longlist import AnnexXIIIPoint
+from roadpass.passport.records import StoredPassport
 from roadpass.passport.schemas import SECTION_NAMES, SectionName
-from roadpass.store.passports import StoredPassport
 from roadpass.trace.timeutil import from_us
 
 __all__ = ["LEVELS", "SERVICE_POLICY", "assemble", "parse_level", "stamp"]

@@ -73,6 +73,10 @@ class ImportRefused(ValueError):
         self.changes = changes
         super().__init__("import refused: " + "; ".join(str(i) for i in issues))
 
+    def issues_json(self) -> list[JsonValue]:
+        """Each issue as ``{"section", "path", "reason"}`` (the API's and CLI's answer)."""
+        return [{"section": i.section, "path": i.path, "reason": i.reason} for i in self.issues]
+
 
 @cache
 def identifier_paths(section: SectionName) -> frozenset[str]:

@@ -23,15 +23,25 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 import orjson
 import yaml
 
 from roadpass.passport.domain import GPI, BatteryStatus
 from roadpass.passport.jsondata import JsonObject
-from roadpass.passport.schemas import SECTION_NAMES, SchemaIssue, SectionName, validate_section
+from roadpass.passport.schemas import (
+    SECTION_NAMES,
+    SchemaIssue,
+    SectionName,
+    _is_date_time,
+    _is_uri,
+    section_schema,
+    validate_section,
+)
 
 __all__ = [
     "NOT_YET_KNOWN",
+    "RULE_ISSUE",
     "BatteryModel",
     "UnitFacts",
     "battery_models",
@@ -44,6 +54,10 @@ __all__ = [
 
 PD: SectionName = "PerformanceAndDurability"
 MODELS_FILE = "battery_models.yaml"
+
+#: What an issue (or an import, which issues or versions a passport) is done under.
+RULE_ISSUE = "Reg. (EU) 2023/1542 Art. 77(1), (3); Annex XIII"
+
 # Schema-required properties a battery may not have yet at issue, with why.
 NOT_YET_KNOWN: Mapping[tuple[SectionName, str], str] = {
     (GPI, "$.puttingIntoService"): "the battery has not been put into service yet (Annex VI Part A (4))",
@@ -209,10 +223,6 @@ def merge_sections(
 def _fast_validator(name: SectionName) -> Any:
     """A compiled validator of the same schema, with the same format rules; the not-yet-known properties
     are dropped from the top-level ``required`` (the tolerance :func:`validate_for_issue` applies)."""
-    import jsonschema_rs
-
-    from roadpass.passport.schemas import _is_date_time, _is_uri, section_schema
-
     schema = orjson.loads(orjson.dumps(section_schema(name)))
     tolerated = {path[2:] for (section, path) in NOT_YET_KNOWN if section == name and path.count(".") == 1}
     if isinstance(schema.get("required"), list):

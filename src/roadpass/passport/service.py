@@ -3,13 +3,13 @@ dynamic values and lifecycle. Every write is one unit of work with one ledger en
 
 Reads of a passport go through a cache of rendered views keyed by the passport's head (row id, latest
 version id, latest dynamic value id): one indexed query tells whether anything changed, so a cached view is
-never stale and the hot path (a public ``GET`` at a recycling outlet) serialises nothing.
+never stale and the hot path (a public ``GET`` at a recycling outlet) serialises nothing. In front of it, the
+store's change probe (:class:`roadpass.passport.ports.ChangeProbe`, SQLite's ``data_version``) proves
+without any query that nothing at all was committed since a view was rendered.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +22,9 @@ from roadpass.passport.access import AccessPolicy, PassportView, Role, view
 from roadpass.passport.assemble import SERVICE_POLICY, assemble
 from roadpass.passport.carrier import DEFAULT_RESOLVER, DigitalLink, qr_png, qr_svg
 from roadpass.passport.domain import BatteryPassport, BatteryStatus
-from roadpass.passport.importing import Normalisation
+from roadpass.passport.import_store import ImportOutcome, store_import
 from roadpass.passport.issuing import (
+    RULE_ISSUE,
     BatteryModel,
     UnitFacts,
     battery_models,
@@ -33,19 +34,19 @@ from roadpass.passport.issuing import (
 )
 from roadpass.passport.jsondata import JsonObject
 from roadpass.passport.lifecycle import LifecycleOutcome, change_status, new_passport_id
-from roadpass.passport.schemas import SectionName
-from roadpass.store import passport_reads as reads
-from roadpass.store import passports as repo
-from roadpass.store.uow import UnitOfWork
+from roadpass.passport.market import first_sale
+from roadpass.passport.ports import ChangeProbe, PassportRecords
+from roadpass.passport.records import ModelRow, NewDynamic, NewPassport, NewVersion, StoredPassport, new_op_id
+from roadpass.ports import Transactions
 from roadpass.trace.genealogy import WhereUsedHit
 from roadpass.trace.identifiers import IdentifierError, parse_gs1
 from roadpass.trace.service import TraceService, UnitNotFound
 from roadpass.trace.timeutil import iso_utc, parse_time, to_us
 
-__all__ = ["AccessDenied", "ImportOutcome", "IssueResult", "PassportNotFound", "PassportService"]
+__all__ = ["AccessDenied", "IssueResult", "PassportNotFound", "PassportService"]
 
-RULE_ISSUE = "Reg. (EU) 2023/1542 Art. 77(1), (3); Annex XIII"
 RULE_ACCESS = "Reg. (EU) 2023/1542 Art. 77(2)"
+RULE_MODEL = "Reg. (EU) 2023/1542 Annex XIII (battery model information)"
 
 
 class PassportNotFound(LookupError):
@@ -70,53 +71,36 @@ class IssueResult:
     issued: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
 
-
-@dataclass(frozen=True, slots=True)
-class ImportOutcome:
-    """A stored import: the passport, what kind of document it was, the normalisations made."""
-
-    passport_id: str
-    kind: Literal["section", "passport"]
-    sections: tuple[SectionName, ...]
-    changes: tuple[Normalisation, ...]
-    ledger_seq: int
+    def to_json(self) -> JsonObject:
+        """``{"issued": [passport id…], "refused": [{"unit", "reason"}…]}`` (the API's and CLI's answer)."""
+        return {"issued": list(self.issued), "refused": [{"unit": u, "reason": r} for u, r in self.refused]}
 
 
 class PassportService:
     """Battery passports on top of the trace record (see module docstring)."""
 
     def __init__(
-        self, uow: UnitOfWork, trace: TraceService, *, policy: AccessPolicy = SERVICE_POLICY,
-        resolver: str = DEFAULT_RESOLVER, cache_size: int = 200_000,
+        self, records: Transactions[PassportRecords], trace: TraceService, *, changes: ChangeProbe,
+        policy: AccessPolicy = SERVICE_POLICY, resolver: str = DEFAULT_RESOLVER, cache_size: int = 200_000,
     ) -> None:
-        self.uow = uow
+        self.records = records
         self.trace = trace
+        self.changes = changes
         self.policy = policy
         self.resolver = resolver
         self._cache: OrderedDict[tuple[int, int, int, Role], bytes] = OrderedDict()
         self._cache_size = cache_size
-        self._models: dict[str, repo.ModelRow] = {}
+        self._models: dict[str, ModelRow] = {}
         self._memo: dict[tuple[str, Role], tuple[int, bytes]] = {}
-        self._probe = threading.local()
-        url = uow.engine.url
-        # Only a file database has a data_version other connections' commits move.
-        self._sqlite_file = (
-            url.database if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
-            else None
-        )
 
     # ------------------------------------------------------------------------------------ issuing
 
-    def ensure_models(self, *, actor: str) -> dict[str, repo.ModelRow]:
-        """Store the battery models' static data (a new version only when it changed)."""
+    def ensure_models(self, *, actor: str) -> dict[str, ModelRow]:
+        """Store the battery models' static data (a new, ledgered version only when it changed)."""
         if not self._models:
-            with self.uow.write() as conn:
+            with self.records.write() as records:
                 for model in battery_models():
-                    self._models[model.key] = repo.upsert_model(
-                        conn, actor=actor, key=model.key, category=model.category, gtin=model.gtin,
-                        mass_kg=model.mass_kg, materials=model.materials_kg, sections=model.sections,
-                        rule="Reg. (EU) 2023/1542 Annex XIII (battery model information)",
-                    )
+                    self._models[model.key] = _ensure_model(records, model, actor=actor)
         return self._models
 
     def issue_from_trace(self, identifiers: Sequence[str] | None = None, *, actor: str) -> IssueResult:
@@ -132,11 +116,11 @@ class PassportService:
                     unit_ids.append(self.trace.resolve(ident).id)
                 except UnitNotFound as exc:
                     result.refused.append((ident, str(exc)))
-        items: list[repo.NewPassport] = []
-        with self.uow.read() as conn:
+        items: list[NewPassport] = []
+        with self.records.read() as records:
             facts = [f for gtin in sorted({m.gtin for m in battery_models()})
-                     for f in reads.pack_facts(conn, gtin, unit_ids=unit_ids)]
-            starts = reads.service_starts(conn, [f.unit_id for f in facts])
+                     for f in records.pack_facts(gtin, unit_ids=unit_ids)]
+            starts = first_sale(records.sold_links([f.unit_id for f in facts]))
         for fact in facts:
             ilmd = fact.doc.get("ilmd") or {}
             energy = ilmd.get("rp:nominalEnergyKWh", ilmd.get("https://roadpass.dev/ns/epcis/nominalEnergyKWh"))
@@ -154,32 +138,31 @@ class PassportService:
             else:
                 items.append(item)
         if items:
-            with self.uow.write() as conn:
-                op_id = repo.new_op_id()
-                repo.insert_passports(conn, items, actor=actor, op_id=op_id)
-                repo.ledgered(conn, actor=actor, action="passport.issue", rule=RULE_ISSUE, op_id=op_id,
-                              tables=["passport", "passport_version"])
+            op_id = new_op_id()
+            with self.records.write() as records:
+                records.insert_passports(items, actor=actor, op_id=op_id)
+                records.ledgered(actor=actor, action="passport.issue", rule=RULE_ISSUE, op_id=op_id,
+                                 tables=["passport", "passport_version"])
             result.issued.extend(i.passport_id for i in items)
         return result
 
-    def _new_item(self, model: BatteryModel, row: repo.ModelRow, unit: UnitFacts) -> repo.NewPassport | str:
+    def _new_item(self, model: BatteryModel, row: ModelRow, unit: UnitFacts) -> NewPassport | str:
         passport_id = new_passport_id()
         own = unit_sections(model, unit, passport_id)
         merged = {name: {**model.sections.get(name, {}), **own.get(name, {})} for name in {*model.sections, *own}}
         issues = validate_for_issue(merged)
         if issues:
             return "; ".join(str(i) for i in issues[:5])
-        return repo.NewPassport(passport_id=passport_id, battery_id=unit.battery_id, category=model.category,
-                                status=BatteryStatus.ORIGINAL.value, sections=own, unit_id=unit.unit_id,
-                                model_id=row.id)
+        return NewPassport(passport_id=passport_id, battery_id=unit.battery_id, category=model.category,
+                           status=BatteryStatus.ORIGINAL.value, sections=own, unit_id=unit.unit_id, model_id=row.id)
 
     # ------------------------------------------------------------------------------------ reads
 
-    def stored(self, passport_id: str) -> repo.StoredPassport:
-        """The passport's stored rows; :class:`PassportNotFound` if unknown."""
-        with self.uow.read() as conn:
-            head = repo.head_by_passport_id(conn, passport_id)
-            found = repo.load_passports(conn, [head.pk]) if head else []
+    def stored(self, passport_id: str) -> StoredPassport:
+        """The passport's stored records; :class:`PassportNotFound` if unknown."""
+        with self.records.read() as records:
+            head = records.head(passport_id)
+            found = records.load([head.pk]) if head else []
         if not found:
             raise PassportNotFound(f"no passport {passport_id!r}")
         return found[0]
@@ -190,16 +173,16 @@ class PassportService:
 
     def resolve(self, identifier: str) -> str:
         """A passport id from a passport id, or the current passport of a battery (EPC URN, Digital Link)."""
-        with self.uow.read() as conn:
-            if repo.head_by_passport_id(conn, identifier) is not None:
+        with self.records.read() as records:
+            if records.head(identifier) is not None:
                 return identifier
         try:
             unit = self.trace.resolve(identifier)
         except UnitNotFound as exc:
             raise PassportNotFound(f"no passport {identifier!r} and no battery known by it") from exc
-        with self.uow.read() as conn:
-            pk = repo.live_passport_of_unit(conn, unit.id)
-            found = repo.load_passports(conn, [pk]) if pk else []
+        with self.records.read() as records:
+            pk = records.latest_passport_of_unit(unit.id)
+            found = records.load([pk]) if pk else []
         if not found:
             raise PassportNotFound(f"battery {unit.key} has no passport yet")
         stored = found[0]
@@ -212,9 +195,12 @@ class PassportService:
         and :class:`AccessDenied` raised (Art. 77(2))."""
         if requested is None or self.policy.points(requested) <= self.policy.points(role):
             return requested or role
-        with self.uow.write() as conn:
-            entry = repo.record_denial(conn, passport_id=passport_id, role=role.value, requested=requested.value,
-                                       actor=actor, rule=RULE_ACCESS)
+        op_id = new_op_id()
+        with self.records.write() as records:
+            records.record_denial(passport_id=passport_id, role=role.value, requested=requested.value, actor=actor,
+                                  op_id=op_id)
+            entry = records.ledgered(actor=actor, action="passport.read.denied", rule=RULE_ACCESS, op_id=op_id,
+                                     tables=["passport_access_denial"])
         raise AccessDenied(passport_id, role, requested, entry.seq)
 
     def view(self, passport_id: str, role: Role, *, requested: Role | None = None, actor: str) -> PassportView:
@@ -223,35 +209,26 @@ class PassportService:
         level = self.check_level(passport_id, role, requested, actor=actor)
         return view(self.get(passport_id), level, self.policy)
 
-    def _data_version(self) -> int | None:
-        """SQLite's ``PRAGMA data_version`` on this thread's probe connection: it changes whenever another
-        connection commits, so an unchanged value proves no passport changed (``None`` on PostgreSQL)."""
-        if self._sqlite_file is None:
-            return None
-        probe: sqlite3.Connection | None = getattr(self._probe, "conn", None)
-        if probe is None:
-            probe = sqlite3.connect(f"file:{self._sqlite_file}?mode=ro", uri=True, check_same_thread=False)
-            self._probe.conn = probe
-        return int(probe.execute("PRAGMA data_version").fetchone()[0])
-
     def _remembered(self, passport_id: str, level: Role, version: int) -> bytes | None:
         memo = self._memo.get((passport_id, level))
         return memo[1] if memo is not None and memo[0] == version else None
 
     def cached_view_json(self, passport_id: str, role: Role) -> bytes | None:
         """The role's own view as JSON bytes if it is cached and provably current, else ``None``
-        (without touching the store beyond SQLite's ``data_version``)."""
-        version = self._data_version()
+        (without touching the store beyond its change probe, e.g. SQLite's ``data_version``)."""
+        version = self.changes.data_version()
         return None if version is None else self._remembered(passport_id, role, version)
 
     def view_json(self, passport_id: str, role: Role, *, requested: Role | None = None, actor: str) -> bytes:
         """The view as JSON bytes, cached per passport head and role (the public API's hot path).
 
-        On SQLite an unchanged ``data_version`` since the view was rendered answers without any query;
-        otherwise one indexed query reads the head, and a view is rendered only when the head moved.
+        While the store's change probe stands still since the view was rendered (SQLite's
+        ``data_version``) the view answers without any query; otherwise one indexed query reads the head,
+        and a view is rendered only when the head moved.
         """
         level = role if requested is None else requested
-        version = self._data_version() if self.policy.points(level) <= self.policy.points(role) else None
+        allowed = self.policy.points(level) <= self.policy.points(role)
+        version = self.changes.data_version() if allowed else None
         if version is not None and (cached := self._remembered(passport_id, level, version)) is not None:
             return cached
         body = self._view_json(passport_id, role, requested=requested, actor=actor)
@@ -262,16 +239,16 @@ class PassportService:
         return body
 
     def _view_json(self, passport_id: str, role: Role, *, requested: Role | None, actor: str) -> bytes:
-        with self.uow.read() as conn:
-            head = repo.head_by_passport_id(conn, passport_id)
+        with self.records.read() as records:
+            head = records.head(passport_id)
         if head is None:
             raise PassportNotFound(f"no passport {passport_id!r}")
         level = self.check_level(passport_id, role, requested, actor=actor)
         key = (head.pk, head.version_id, head.dynamic_id, level)
         body = self._cache.get(key)
         if body is None:
-            with self.uow.read() as conn:
-                stored = repo.load_passports(conn, [head.pk])[0]
+            with self.records.read() as records:
+                stored = records.load([head.pk])[0]
             passport = assemble(stored)
             body = orjson.dumps({**view(passport, level, self.policy).to_json(), **self._links(passport)})
             self._remember(key, body)
@@ -292,12 +269,13 @@ class PassportService:
 
     def list_passports(self, *, limit: int = 50, offset: int = 0, query: str | None = None) -> list[dict[str, Any]]:
         """Passports, newest first: id, battery, category, status, ceased, issued."""
-        with self.uow.read() as conn:
-            rows = repo.list_passports(conn, limit=limit, offset=offset, query=query)
+        with self.records.read() as records:
+            rows = records.summaries(limit=limit, offset=offset, query=query)
         return [
-            {"passportId": pid, "batteryId": bid, "batteryCategory": cat, "batteryStatus": status,
-             "ceasedAt": iso_utc(ceased) if ceased else None, "issuedAt": iso_utc(created)}
-            for pid, bid, cat, status, ceased, created in rows
+            {"passportId": r.passport_id, "batteryId": r.battery_id, "batteryCategory": r.category,
+             "batteryStatus": r.status, "ceasedAt": iso_utc(r.ceased_at) if r.ceased_at else None,
+             "issuedAt": iso_utc(r.created_at)}
+            for r in rows
         ]
 
     def installed_in(self, passport: BatteryPassport) -> list[WhereUsedHit]:
@@ -333,9 +311,7 @@ class PassportService:
         self, document: bytes | str | Any, *, actor: str, passport_id: str | None = None
     ) -> ImportOutcome:
         """Import a consortium-format passport or section (see :func:`roadpass.passport.import_store.store_import`)."""
-        from roadpass.passport.import_store import store_import
-
-        return store_import(self.uow, document, actor=actor, passport_id=passport_id)
+        return store_import(self.records, document, actor=actor, passport_id=passport_id)
 
     def record(
         self, passport_id: str, change: Callable[[BatteryPassport], BatteryPassport], *, actor: str,
@@ -347,12 +323,13 @@ class PassportService:
         before = assemble(stored)
         after = change(before)
         new = after.history[len(before.history):]
-        rows = [(stored.pk, u.section, u.path, u.value, parse_time(u.last_update, "lastUpdate"), u.source) for u in new]
-        with self.uow.write() as conn:
-            op_id = repo.new_op_id()
-            repo.append_dynamic(conn, rows, op_id=op_id)
-            repo.ledgered(conn, actor=actor, action="passport.dynamic", rule=rule, op_id=op_id,
-                          tables=["passport_dynamic"])
+        rows = [NewDynamic(stored.pk, u.section, u.path, u.value, parse_time(u.last_update, "lastUpdate"), u.source)
+                for u in new]
+        op_id = new_op_id()
+        with self.records.write() as records:
+            records.append_dynamic(rows, op_id=op_id)
+            records.ledgered(actor=actor, action="passport.dynamic", rule=rule, op_id=op_id,
+                             tables=["passport_dynamic"])
         return after
 
     def change_status(
@@ -367,7 +344,7 @@ class PassportService:
         return outcome
 
     def store_outcome(
-        self, stored: repo.StoredPassport, outcome: LifecycleOutcome, *, at: datetime, actor: str, reason: str,
+        self, stored: StoredPassport, outcome: LifecycleOutcome, *, at: datetime, actor: str, reason: str,
         event_id: str | None = None, location: str | None = None,
     ) -> None:
         """Store a lifecycle outcome: a new version (and a new passport for a second life), ledgered."""
@@ -376,25 +353,41 @@ class PassportService:
         if "GeneralProductInformation" in own:
             gpi = own["GeneralProductInformation"]
             own["GeneralProductInformation"] = {**gpi, "batteryStatus": passport.status.value}
-        with self.uow.write() as conn:
-            op_id = repo.new_op_id()
-            repo.append_version(conn, stored.pk, status=passport.status.value, sections=own, reason=reason,
-                                actor=actor, op_id=op_id,
-                                ceased_at=to_us(passport.ceased_at) if passport.ceased_at else None,
-                                successor_id=passport.successor_passport_id, event_id=event_id, location=location)
+        version = NewVersion(status=passport.status.value, sections=own, reason=reason,
+                             ceased_at=to_us(passport.ceased_at) if passport.ceased_at else None,
+                             successor_id=passport.successor_passport_id, event_id=event_id, location=location)
+        op_id = new_op_id()
+        with self.records.write() as records:
+            records.append_version(stored.pk, version, actor=actor, op_id=op_id)
             tables = ["passport_version"]
             if outcome.new_passport is not None:
                 new = outcome.new_passport
                 gpi_own = {k: v for k, v in new.sections.items() if k in stored.current.sections}
-                repo.insert_passports(conn, [repo.NewPassport(
+                records.insert_passports([NewPassport(
                     passport_id=new.passport_id, battery_id=new.battery_id, category=new.category.value,
                     status=new.status.value, sections=gpi_own, unit_id=stored.unit_id,
                     model_id=stored.model.id if stored.model else None, predecessor_id=stored.passport_id,
                     reason=reason, event_id=event_id)], actor=actor, op_id=op_id)
                 tables.append("passport")
             elif passport.status is not BatteryStatus(stored.current.status):
-                repo.append_dynamic(conn, [(stored.pk, "GeneralProductInformation", "$.batteryStatus",
-                                            passport.status.value, to_us(at), event_id)], op_id=op_id)
+                records.append_dynamic([NewDynamic(stored.pk, "GeneralProductInformation", "$.batteryStatus",
+                                                   passport.status.value, to_us(at), event_id)], op_id=op_id)
                 tables.append("passport_dynamic")
-            repo.ledgered(conn, actor=actor, action=f"passport.{reason}", rule="Reg. (EU) 2023/1542 Art. 77(7)-(8)",
-                          op_id=op_id, tables=tables)
+            records.ledgered(actor=actor, action=f"passport.{reason}", rule="Reg. (EU) 2023/1542 Art. 77(7)-(8)",
+                             op_id=op_id, tables=tables)
+
+
+def _ensure_model(records: PassportRecords, model: BatteryModel, *, actor: str) -> ModelRow:
+    """The latest stored version of ``model`` if its content is unchanged, else a new, ledgered version."""
+    latest = records.latest_model(model.key)
+    if latest is not None and (latest.category, latest.gtin, latest.mass_kg, latest.materials, latest.sections) == (
+        model.category, model.gtin, float(model.mass_kg), dict(model.materials_kg), dict(model.sections)
+    ):
+        return latest
+    op_id = new_op_id()
+    row = records.add_model(
+        key=model.key, version=1 if latest is None else latest.version + 1, category=model.category,
+        gtin=model.gtin, mass_kg=model.mass_kg, materials=model.materials_kg, sections=model.sections, op_id=op_id,
+    )
+    records.ledgered(actor=actor, action="passport.model", rule=RULE_MODEL, op_id=op_id, tables=["passport_model"])
+    return row

@@ -1,24 +1,31 @@
-"""Genealogy queries as recursive SQL over the link table: as-built trees and where-used (recall) sets.
-
-Both walk the two covering indexes on ``link`` (by parent, by child), so a vehicle's tree or a lot's
-blast radius is one statement and never N+1 round trips.
-"""
+"""Genealogy reads: as-built trees as recursive SQL over the link table (one statement over its covering
+index by parent, never N+1 round trips), and where-used (recall) sets from the in-memory genealogy index."""
 
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, text
 
-from roadpass.store.genealogy_index import GenealogyIndex
-from roadpass.trace.genealogy import AsBuiltNode, LinkKind, Span, WhereUsedHit, WhereUsedResult, normalise, ranked
+from roadpass.store.genealogy_index import GenealogyIndex, VehicleTable
+from roadpass.trace.genealogy import (
+    AsBuiltNode,
+    LinkKind,
+    Span,
+    WhereUsedHit,
+    WhereUsedResult,
+    normalise,
+    ranked,
+    supplier_of,
+)
 from roadpass.trace.timeutil import FOREVER, NOW
 
-__all__ = ["as_built", "resolve_unit", "where_used", "where_used_indexed"]
+__all__ = ["as_built", "resolve_unit", "where_used_indexed"]
+
+I64 = npt.NDArray[np.int64]
 
 MAX_DEPTH = 32
 BEGINNING = -FOREVER
@@ -38,36 +45,6 @@ _AS_BUILT = text(
     ORDER BY tree.depth, tree.kind, u.key
     """
 )
-
-# Upward walk carrying the span during which the reached unit contained the target (the intersection of
-# the link spans along the path) and the unit it was reached from. UNION, not UNION ALL: a pack reached
-# through several modules of one lot walks up to its vehicle once. Only vehicles (units with a VIN) and
-# units that are the root of the chain at the instant asked are returned.
-_WHERE_USED = """
-    WITH RECURSIVE up(node, s, e, via, depth) AS (
-        SELECT CAST(:target AS BIGINT), CAST(:beginning AS BIGINT), CAST(:forever AS BIGINT),
-               CAST(NULL AS BIGINT), 0
-        UNION
-        SELECT l.parent_id,
-               CASE WHEN l.valid_from > up.s THEN l.valid_from ELSE up.s END,
-               CASE WHEN l.valid_to < up.e THEN l.valid_to ELSE up.e END,
-               up.node, up.depth + 1
-        FROM up JOIN link l ON l.child_id = up.node
-        WHERE l.valid_from < up.e AND l.valid_to > up.s AND up.depth < :max_depth {at_filter}
-    )
-    SELECT up.node, up.s, up.e, u.key, u.vin, u.market, v.key
-    FROM up JOIN unit u ON u.id = up.node LEFT JOIN unit v ON v.id = up.via
-    WHERE up.depth > 0 AND (
-        u.vin IS NOT NULL OR (
-            up.s <= :root_at AND up.e > :root_at AND NOT EXISTS (
-                SELECT 1 FROM link p WHERE p.child_id = up.node AND p.valid_to > :root_at AND p.valid_from <= :root_at
-            )
-        )
-    )
-"""
-_WHERE_USED_EVER = text(_WHERE_USED.format(at_filter=""))
-_WHERE_USED_AT = text(_WHERE_USED.format(at_filter="AND l.valid_from <= :at AND l.valid_to > :at"))
-
 
 def resolve_unit(conn: Connection, key: str | None, vin: str | None) -> tuple[int, str, str | None] | None:
     """Find a unit by canonical key or by VIN: (id, key, vin)."""
@@ -108,68 +85,6 @@ def as_built(conn: Connection, root: int, at: int | None = None) -> AsBuiltNode 
     return top
 
 
-def where_used(
-    conn: Connection, target: int, at: int | None = None, *, suppliers: Mapping[str, str] | None = None
-) -> WhereUsedResult:
-    """Every vehicle that contains or contained ``target`` at any depth, with the spans during which it
-    did, plus any other unit that holds it as the top of its chain (loose stock, a removed pack at a
-    workshop); with ``at``, only those holding it at that instant.
-
-    ``suppliers`` maps a GS1 company prefix to a party name, for the roll-up by supplier.
-    """
-    params = {
-        "target": target, "beginning": BEGINNING, "forever": FOREVER, "max_depth": MAX_DEPTH,
-        "root_at": NOW if at is None else at,
-    }
-    if at is None:
-        rows = conn.execute(_WHERE_USED_EVER, params).all()
-    else:
-        rows = conn.execute(_WHERE_USED_AT, {**params, "at": at}).all()
-    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    info: dict[int, tuple[str, str | None, str | None]] = {}
-    via: dict[int, set[str]] = defaultdict(set)
-    for node, start, end, key, vin, market, via_key in rows:
-        spans[node].append((start, end))
-        info[node] = (key, vin, market)
-        if via_key is not None:
-            via[node].add(via_key)
-    hits = []
-    for node, node_spans in spans.items():
-        key, vin, market = info[node]
-        merged = normalise(Span(a, b) for a, b in node_spans)
-        names = tuple(sorted({s for v in via[node] if (s := supplier_of(v, suppliers)) is not None}))
-        hits.append(WhereUsedHit(key, vin, market, tuple(merged), tuple(sorted(via[node])), names))
-    hits.sort(key=lambda h: (h.vin is None, h.vin or h.key))
-    return WhereUsedResult.from_hits(hits)
-
-
-def supplier_of(key: str, suppliers: Mapping[str, str] | None) -> str | None:
-    """The party whose GS1 company prefix starts the key's digits (longest prefix wins)."""
-    if not suppliers:
-        return None
-    digits = _key_digits(key)
-    if digits is None:
-        return None
-    for length in range(12, 3, -1):
-        name = suppliers.get(digits[:length])
-        if name is not None:
-            return name
-    return None
-
-
-def _key_digits(key: str) -> str | None:
-    # https://id.gs1.org/01/<gtin14>/... : the company prefix follows the indicator digit.
-    # https://id.gs1.org/00/<sscc18>     : follows the extension digit.
-    # https://id.gs1.org/8004/<giai>     : starts the key.
-    parts = key.split("/")
-    if len(parts) < 5 or not key.startswith("https://id.gs1.org/"):
-        return None
-    ai, value = parts[3], parts[4]
-    if ai in ("01", "00"):
-        return value[1:]
-    return value
-
-
 def where_used_indexed(
     conn: Connection,
     index: GenealogyIndex,
@@ -178,39 +93,19 @@ def where_used_indexed(
     *,
     suppliers: Mapping[str, str] | None = None,
 ) -> WhereUsedResult:
-    """:func:`where_used` answered from the in-memory :class:`GenealogyIndex` (same rules, same result).
+    """Where-used answered from the in-memory :class:`GenealogyIndex` (the property test holds it to the
+    recursive SQL over the link table: same rules, same result).
 
     The answer is worked out on arrays: the walk, which units top it, their order (by VIN through the
     index's fixed-width VIN column), the counts and the roll-ups. Only the hit tuples are left to build
     on first access."""
-    instant = NOW if at is None else at
-    nodes, lo, hi, via, held = index.walk_up(conn, target, at, instant=instant)
-    if len(nodes) == 0:
-        return WhereUsedResult.empty()
-    # Vehicles, and any other unit that holds the target at the instant without sitting in a parent then
-    # (loose stock, a removed pack at a workshop).
-    chosen = index.vehicles(nodes) | ((lo <= instant) & (hi > instant) & ~held)
-    nodes, lo, hi, via = nodes[chosen], lo[chosen], hi[chosen], via[chosen]
+    nodes, lo, hi, via = _top_holders(conn, index, target, at)
     if len(nodes) == 0:
         return WhereUsedResult.empty()
 
-    # Hits in answer order: vehicles by VIN (then key), then other holders by key.
     table = index.vehicle_table()
     units, row_unit = np.unique(nodes, return_inverse=True)
-    slots = table.slots(units)
-    vehicle_hits = np.flatnonzero(slots >= 0)
-    vehicle_slots = slots[vehicle_hits]
-    vin_text = table.vin_text[vehicle_slots]
-    by_vin = np.argsort(vin_text, kind="stable")
-    ordered_vins = vin_text[by_vin]
-    if len(ordered_vins) > 1 and (ordered_vins[1:] == ordered_vins[:-1]).any():  # one VIN on two units
-        by_vin = np.array(
-            sorted(by_vin.tolist(), key=lambda h: (table.vins[vehicle_slots[h]], table.keys[vehicle_slots[h]])),
-            dtype=np.int64,
-        )
-    other_hits = np.flatnonzero(slots < 0)
-    others = index.holders(conn, units[other_hits].tolist())
-    other_order = sorted(other_hits.tolist(), key=lambda h: others[int(units[h])][0])
+    vehicle_hits, by_vin, vehicle_slots, other_order, others = _hit_order(conn, index, table, units)
     hit_order = np.concatenate([vehicle_hits[by_vin], np.array(other_order, dtype=np.int64)])
     rank = np.empty(len(units), dtype=np.int64)
     rank[hit_order] = np.arange(len(units))
@@ -221,13 +116,12 @@ def where_used_indexed(
     n_vehicles = len(vehicle_hits)
     hit_slots = vehicle_slots[by_vin]
 
-    # Counts and roll-ups on the arrays.
+    # Counts and roll-ups on the arrays. Market codes are copied now (the table follows later market
+    # changes); its list of names only ever grows.
     vehicle_rows = row_hit < n_vehicles
     open_hits = np.maximum.reduceat((hi == FOREVER).astype(np.int8), first)[:n_vehicles]
-    # Codes copied now (the table follows later market changes); its list of names only ever grows.
     market_codes = table.market_code[hit_slots]
-    market_totals = np.bincount(market_codes, minlength=len(table.market_names)).tolist()
-    market_counts = {m or "unknown": n for m, n in zip(table.market_names, market_totals, strict=True) if n}
+    market_counts = _per_market(table, market_codes)
     below, row_below = np.unique(via, return_inverse=True)
     below_code, names, unit_keys = index.suppliers(
         conn, below, suppliers or {}, lambda key: supplier_of(key, suppliers)
@@ -271,6 +165,47 @@ def where_used_indexed(
         build=build,
         keys=keys,
     )
+
+
+def _top_holders(conn: Connection, index: GenealogyIndex, target: int, at: int | None) -> tuple[I64, I64, I64, I64]:
+    """The rows of the upward walk whose unit answers: vehicles, and any other unit that holds the target
+    at the instant without sitting in a parent then (loose stock, a removed pack at a workshop)."""
+    instant = NOW if at is None else at
+    nodes, lo, hi, via, held = index.walk_up(conn, target, at, instant=instant)
+    if len(nodes) == 0:
+        return nodes, lo, hi, via
+    chosen = index.vehicles(nodes) | ((lo <= instant) & (hi > instant) & ~held)
+    return nodes[chosen], lo[chosen], hi[chosen], via[chosen]
+
+
+def _hit_order(
+    conn: Connection, index: GenealogyIndex, table: VehicleTable, units: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], list[int],
+           dict[int, tuple[str, str | None]]]:
+    """Hits in answer order: vehicles by VIN (then key), then other holders by key. Returns the positions
+    of the vehicle hits among ``units``, their order by VIN, their slots in the vehicle table, the order of
+    the other holders' positions, and those holders' (key, market)."""
+    slots = table.slots(units)
+    vehicle_hits = np.flatnonzero(slots >= 0)
+    vehicle_slots = slots[vehicle_hits]
+    vin_text = table.vin_text[vehicle_slots]
+    by_vin = np.argsort(vin_text, kind="stable")
+    ordered_vins = vin_text[by_vin]
+    if len(ordered_vins) > 1 and (ordered_vins[1:] == ordered_vins[:-1]).any():  # one VIN on two units
+        by_vin = np.array(
+            sorted(by_vin.tolist(), key=lambda h: (table.vins[vehicle_slots[h]], table.keys[vehicle_slots[h]])),
+            dtype=np.int64,
+        )
+    other_hits = np.flatnonzero(slots < 0)
+    others = index.holders(conn, units[other_hits].tolist())
+    other_order = sorted(other_hits.tolist(), key=lambda h: others[int(units[h])][0])
+    return vehicle_hits, by_vin, vehicle_slots, other_order, others
+
+
+def _per_market(table: VehicleTable, market_codes: npt.NDArray[np.int64]) -> dict[str, int]:
+    """Vehicles per market ("unknown" for none) from the hits' market codes."""
+    totals = np.bincount(market_codes, minlength=len(table.market_names)).tolist()
+    return {m or "unknown": n for m, n in zip(table.market_names, totals, strict=True) if n}
 
 
 def _per_supplier(

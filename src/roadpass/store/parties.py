@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from roadpass.access.model import Party
 from roadpass.ledger import LedgerDraft, Subject
 from roadpass.store import ledger as ledger_store
 from roadpass.store import tables as t
 
-__all__ = ["PartyRow", "list_parties", "upsert_party"]
-
-
-@dataclass(frozen=True, slots=True)
-class PartyRow:
-    """A party as stored."""
-
-    id: int
-    key: str
-    name: str
-    role: str
-    country: str
-    region: str | None
-    gcp: str | None
+__all__ = ["upsert_party"]
 
 
 def upsert_party(
     conn: Connection, *, actor: str, key: str, name: str, role: str, country: str, region: str | None = None,
     gcp: str | None = None, rule: str = "roadpass party registry",
-) -> PartyRow:
+) -> Party:
     """Create the party or update it when it differs; ledgered either way it changes."""
     values = {"name": name, "role": role, "country": country.upper(), "region": region, "gcp": gcp}
     row = conn.execute(select(t.party).where(t.party.c.key == key)).first()
@@ -41,15 +28,9 @@ def upsert_party(
     else:
         party_id = int(row.id)
         if all(getattr(row, k) == v for k, v in values.items()):
-            return PartyRow(party_id, key, name, role, country.upper(), region, gcp)
+            return Party(party_id, key, name, role, country.upper(), region, gcp)
         conn.execute(t.party.update().where(t.party.c.id == party_id).values(**values))
         action = "party.update"
     subjects = (Subject("party", "id", party_id),)
     ledger_store.append(conn, LedgerDraft(actor, action, rule, subjects, ledger_store.rows_hash(conn, subjects)))
-    return PartyRow(party_id, key, name, role, country.upper(), region, gcp)
-
-
-def list_parties(conn: Connection) -> list[PartyRow]:
-    """Every party, by name."""
-    rows = conn.execute(select(t.party).order_by(t.party.c.name))
-    return [PartyRow(int(r.id), r.key, r.name, r.role, r.country, r.region, r.gcp) for r in rows]
+    return Party(party_id, key, name, role, country.upper(), region, gcp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -10,40 +9,11 @@ import orjson
 from sqlalchemy import Connection, and_, bindparam, exists, false, or_, select
 
 from roadpass.store import tables as t
-from roadpass.trace.identifiers import IdentifierError, canonical_id
 from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken, Visibility
+from roadpass.trace.stored import StoredEvent
 from roadpass.trace.timeutil import iso_utc
 
-__all__ = [
-    "StoredEvent", "capture_job", "capture_job_actor", "capture_jobs", "event_by_id", "event_visible", "query_events",
-    "render_event", "visibility_clause",
-]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event row with what it takes to render it as EPCIS JSON-LD."""
-
-    row_id: int
-    event_id: str
-    hash_id: str
-    event_time: int
-    record_time: int
-    doc: str
-    context: str
-    declaration: str | None
-
-
-def render_event(event: StoredEvent) -> dict[str, Any]:
-    """The event as EPCIS 2.0 JSON-LD: as captured, with its eventID, the repository's recordTime
-    (EPCIS 2.0 §7.4.1: set on capture) and any errorDeclaration made against it since."""
-    body: dict[str, Any] = orjson.loads(event.doc)
-    if "eventID" not in body:
-        body["eventID"] = event.event_id
-    body["recordTime"] = iso_utc(event.record_time)
-    if event.declaration is not None:
-        body["errorDeclaration"] = orjson.loads(event.declaration)
-    return body
+__all__ = ["capture_job", "capture_jobs", "event_by_id", "query_events", "visibility_clause"]
 
 
 def _base_select() -> Any:
@@ -182,53 +152,6 @@ def event_by_id(conn: Connection, event_id: str) -> StoredEvent | None:
     return None if row is None else _stored(row)
 
 
-_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
-
-
-def _event_keys(doc: dict[str, Any]) -> list[str]:
-    """The canonical keys of the identifiers an event names (its stored JSON was validated on capture)."""
-    raw: list[str] = [doc["parentID"]] if isinstance(doc.get("parentID"), str) else []
-    for name in _EPC_LISTS:
-        raw += [v for v in doc.get(name) or () if isinstance(v, str)]
-    for name in _QUANTITY_LISTS:
-        raw += [q["epcClass"] for q in doc.get(name) or () if isinstance(q, dict) and "epcClass" in q]
-    keys: list[str] = []
-    for value in raw:
-        try:
-            keys.append(canonical_id(value))
-        except IdentifierError:
-            continue
-    return keys
-
-
-def event_visible(conn: Connection, event: StoredEvent, vis: Visibility) -> bool:
-    """True when ``event`` is visible under ``vis`` (the same rule as :func:`visibility_clause`).
-
-    For one event the identifiers come from its own JSON: ``event_epc`` has no index by event, and the
-    decision is then mostly made without another statement (owned and shared keys are prefix tests).
-    """
-    keys = _event_keys(orjson.loads(event.doc))
-    if any(vis.sees_unit(key) for key in keys):
-        return True
-    e, j, u = t.epcis_event, t.capture_job, t.unit
-    row = conn.execute(
-        select(e.c.biz_location, e.c.read_point, j.c.actor)
-        .select_from(e.join(j, j.c.id == e.c.job_id))
-        .where(e.c.id == event.row_id)
-    ).one()
-    if vis.sees_location(row.biz_location) or vis.sees_location(row.read_point):
-        return True
-    if vis.actor_prefixes and str(row.actor).startswith(vis.actor_prefixes):
-        return True
-    if vis.markets and keys:
-        market = select(u.c.id).where(
-            u.c.key.in_(keys), u.c.vin.is_not(None), u.c.market.in_(sorted(vis.markets))
-        ).limit(1)
-        return conn.execute(market).first() is not None
-    return False
-
-
 def _job(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "captureID": row.capture_id,
@@ -246,16 +169,10 @@ def _job(row: Any) -> dict[str, Any]:
     return out
 
 
-def capture_job(conn: Connection, capture_id: str) -> dict[str, Any] | None:
-    """The capture job document (EPCIS 2.0 REST ``CaptureJob``), if known."""
+def capture_job(conn: Connection, capture_id: str) -> tuple[dict[str, Any], str] | None:
+    """The capture job document (EPCIS 2.0 REST ``CaptureJob``) and who made it, if known."""
     row = conn.execute(select(t.capture_job).where(t.capture_job.c.capture_id == capture_id)).first()
-    return None if row is None else _job(row)
-
-
-def capture_job_actor(conn: Connection, capture_id: str) -> str | None:
-    """Who made the capture job (the actor recorded with it), if the job is known."""
-    actor = conn.execute(select(t.capture_job.c.actor).where(t.capture_job.c.capture_id == capture_id)).scalar()
-    return None if actor is None else str(actor)
+    return None if row is None else (_job(row), str(row.actor))
 
 
 def capture_jobs(

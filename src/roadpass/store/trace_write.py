@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
 from roadpass.store.bulk import bulk_insert, chunks, next_id, placeholder
+from roadpass.trace.capture_plan import EVENT_COLUMNS
 from roadpass.trace.epcis.model import Role
 from roadpass.trace.genealogy import ContainmentStep, Edge, LinkKind
 from roadpass.trace.timeutil import FOREVER
 
 __all__ = [
-    "EVENT_COLUMNS",
     "UnitCache",
     "child_steps",
     "children_at",
@@ -26,16 +25,11 @@ __all__ = [
     "intern_units",
     "last_child_step",
     "location_countries",
+    "market_times",
     "open_containment",
     "replace_containment",
     "set_market",
 ]
-
-EVENT_COLUMNS = (
-    "id", "event_id", "hash_id", "event_type", "event_time", "record_time", "action", "biz_step",
-    "disposition", "read_point", "biz_location", "job_id", "doc",
-)
-
 
 def _in(conn: Connection, values: Sequence[Any]) -> str:
     return ", ".join([placeholder(conn)] * len(values))
@@ -244,22 +238,22 @@ def location_countries(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def set_market(conn: Connection, changes: Mapping[int, tuple[str, int]]) -> None:
-    """Record the country each unit was last sold or registered in, unless a later fact already did."""
-    if not changes:
+def market_times(conn: Connection, units: Sequence[int]) -> dict[int, int]:
+    """When each unit's recorded market was set (units with none are left out)."""
+    out: dict[int, int] = {}
+    for part in chunks(sorted(set(units))):
+        sql = f"SELECT id, market_time FROM unit WHERE market_time IS NOT NULL AND id IN ({_in(conn, part)})"
+        out.update((int(u), int(t)) for u, t in conn.exec_driver_sql(sql, tuple(part)))
+    return out
+
+
+def set_market(conn: Connection, markets: Mapping[int, tuple[str, int] | None]) -> None:
+    """Record each unit's market and when it was set (None: no market)."""
+    if not markets:
         return
     mark = placeholder(conn)
     conn.exec_driver_sql(
-        f"UPDATE unit SET market = {mark}, market_time = {mark} WHERE id = {mark} "
-        f"AND (market_time IS NULL OR market_time <= {mark})",
-        [(country, time, unit, time) for unit, (country, time) in changes.items()],
+        f"UPDATE unit SET market = {mark}, market_time = {mark} WHERE id = {mark}",
+        [(m[0] if m else None, m[1] if m else None, unit) for unit, m in markets.items()],
     )
-    conn.exec_driver_sql(f"INSERT INTO link_change (unit_id) VALUES ({mark})", [(u,) for u in changes])
-
-
-def group_children(steps: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
-    """Group (parent, child) pairs by parent."""
-    out: dict[int, list[int]] = defaultdict(list)
-    for parent, child in steps:
-        out[parent].append(child)
-    return out
+    conn.exec_driver_sql(f"INSERT INTO link_change (unit_id) VALUES ({mark})", [(u,) for u in markets])

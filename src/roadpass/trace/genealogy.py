@@ -39,6 +39,7 @@ __all__ = [
     "normalise",
     "ranked",
     "subtract",
+    "supplier_of",
     "top_level_spans",
 ]
 
@@ -377,3 +378,31 @@ class WhereUsedResult(Sequence[WhereUsedHit]):
 
     def __repr__(self) -> str:
         return f"WhereUsedResult({self._count} hits, {self.vehicles} vehicles, {self.vehicles_now} now)"
+
+
+def supplier_of(key: str, suppliers: Mapping[str, str] | None) -> str | None:
+    """The party whose GS1 company prefix starts the key's digits (longest prefix wins: GS1 General
+    Specifications §1.4.2, company prefixes are 4 to 12 digits long and none is a prefix of another's key)."""
+    if not suppliers:
+        return None
+    digits = _key_digits(key)
+    if digits is None:
+        return None
+    for length in range(12, 3, -1):
+        name = suppliers.get(digits[:length])
+        if name is not None:
+            return name
+    return None
+
+
+def _key_digits(key: str) -> str | None:
+    # https://id.gs1.org/01/<gtin14>/... : the company prefix follows the indicator digit.
+    # https://id.gs1.org/00/<sscc18>     : follows the extension digit.
+    # https://id.gs1.org/8004/<giai>     : starts the key.
+    parts = key.split("/")
+    if len(parts) < 5 or not key.startswith("https://id.gs1.org/"):
+        return None
+    ai, value = parts[3], parts[4]
+    if ai in ("01", "00"):
+        return value[1:]
+    return value

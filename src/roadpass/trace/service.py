@@ -1,60 +1,54 @@
-"""The trace service: capture, query and genealogy, each in one unit of work."""
+"""The trace service: capture, query and genealogy, each in one unit of work.
+
+Capture runs parse (pure) → read the facts the rules need (store) → plan (pure,
+:mod:`roadpass.trace.capture_plan`) → persist the plan (store). Reads take the caller's
+:class:`~roadpass.trace.query.Visibility` and answer :class:`Hidden` for what it may not see, so every
+front end applies the same rule by calling the same method.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
+import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import orjson
-from sqlalchemy import Engine
 
-from roadpass.store import genealogy as gen_store
-from roadpass.store import trace_read
-from roadpass.store.genealogy_index import GenealogyIndex
-from roadpass.store.trace_capture import (
-    CaptureOutcome,
-    problem_json,
-    record_job,
-    refresh_statistics,
-    store_capture,
-    unit_cache,
-)
-from roadpass.store.uow import UnitOfWork
+from roadpass.trace import capture_plan as plan
 from roadpass.trace.capture import CaptureRejected, ParsedCapture, parse_capture, parse_for_storage
+from roadpass.trace.capture_plan import CaptureOutcome, CaptureProblem, now_us
+from roadpass.trace.epcis.model import CapturedEvent
 from roadpass.trace.epcis.schema import SchemaProblem
-from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult
+from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult, containment_history
 from roadpass.trace.identifiers import IdentifierError, canonical_id
+from roadpass.trace.markets import MARKET_BIZ_STEPS
+from roadpass.trace.ports import TraceRecords, TraceStore
 from roadpass.trace.query import EventQuery, PageToken, Visibility
+from roadpass.trace.stored import StoredEvent, event_keys, render_event
 from roadpass.trace.vin import VinError, parse_vin
 
-__all__ = ["CaptureFailed", "Hidden", "TraceService", "UnitNotFound", "UnitRef"]
-
-
-_INDEXES: WeakKeyDictionary[Engine, GenealogyIndex] = WeakKeyDictionary()
-
-
-def genealogy_index(engine: Engine) -> GenealogyIndex:
-    """The in-memory genealogy index of a database (one per engine, built on first use)."""
-    index = _INDEXES.get(engine)
-    if index is None:
-        index = _INDEXES[engine] = GenealogyIndex()
-    return index
+__all__ = ["CaptureFailed", "CaptureOutcome", "Hidden", "TraceService", "UnitNotFound", "UnitRef"]
 
 
 class CaptureFailed(Exception):
-    """A capture with error behaviour ``rollback`` stored nothing; ``errors`` say why."""
+    """A capture with error behaviour ``rollback`` stored nothing; ``problems`` say why."""
 
-    def __init__(self, capture_id: str, errors: list[dict[str, Any]]) -> None:
+    def __init__(self, capture_id: str, problems: list[CaptureProblem]) -> None:
         self.capture_id = capture_id
-        self.errors = errors
-        first = errors[0] if errors else {}
-        super().__init__(f"capture {capture_id} rolled back: {first.get('instance', '$')}: {first.get('title', '')}")
+        self.problems = problems
+        first = problems[0] if problems else None
+        where = f"{first.path}: {first.reason}" if first else "$: "
+        super().__init__(f"capture {capture_id} rolled back: {where}")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The problems as the capture job document lists them."""
+        return [p.as_json() for p in self.problems]
 
 
 class UnitNotFound(LookupError):
@@ -62,7 +56,8 @@ class UnitNotFound(LookupError):
 
 
 class Hidden(LookupError):
-    """The thing exists but the caller may not see it (the access layer answers as if it did not exist)."""
+    """The thing exists but the caller may not see it (answered as if it did not exist; the front end
+    records the refusal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +77,11 @@ class _RollBack(Exception):
 class TraceService:
     """Capture EPCIS documents and answer event, as-built and where-used questions."""
 
-    def __init__(self, uow: UnitOfWork, *, max_events: int = 10_000) -> None:
-        self.uow = uow
+    def __init__(self, store: TraceStore, *, max_events: int = 10_000) -> None:
+        self.store = store
         self.max_events = max_events
+
+    # --- capture ---------------------------------------------------------------------------------------
 
     def capture(self, body: Any, *, actor: str, behaviour: str = "rollback") -> CaptureOutcome:
         """Validate and store a capture body in one transaction.
@@ -112,7 +109,7 @@ class TraceService:
         """
         for done, outcome in enumerate(self._capture_each(bodies, actor, behaviour, parallel), 1):
             if done & (done - 1) == 0 and done <= 4096:  # after documents 1, 2, 4, 8, …: the tables grew
-                refresh_statistics(self.uow.engine)
+                self.store.refresh_statistics()
             yield outcome
 
     def _capture_each(
@@ -144,121 +141,229 @@ class TraceService:
 
     def _store(self, parsed: ParsedCapture, actor: str, behaviour: str) -> CaptureOutcome:
         try:
-            with self.uow.write() as conn:
-                outcome = store_capture(conn, parsed, actor=actor, behaviour=behaviour)
-                if behaviour == "rollback" and outcome.errors:
+            with self.store.write() as records:
+                outcome = self._apply(records, parsed, actor, behaviour)
+                if behaviour == "rollback" and outcome.problems:
                     raise _RollBack(outcome)
-            # Committed: the units this capture created may now be served from the cache.
-            unit_cache(self.uow.engine).remember(outcome.new_units)
+            # Committed: the units this capture created may now be known without a look-up.
+            self.store.units_committed(outcome.new_units)
         except _RollBack as failed:
-            errors = failed.outcome.errors
-            with self.uow.write() as conn:
-                capture_id = record_job(
-                    conn, actor=actor, behaviour=behaviour, context=parsed.context,
-                    events=failed.outcome.events, errors=errors,
-                )
-            raise CaptureFailed(capture_id, errors) from None
+            problems = failed.outcome.problems
+            with self.store.write() as records:
+                capture_id = _record_rejection(records, parsed, actor, behaviour, failed.outcome.events, problems)
+            raise CaptureFailed(capture_id, problems) from None
         return outcome
 
-    def reject_record(self, problems: list[SchemaProblem], *, actor: str, behaviour: str, context: Any) -> str:
-        """Keep a job record of a capture refused before storage (schema problems); returns its id."""
-        with self.uow.write() as conn:
-            return record_job(
-                conn, actor=actor, behaviour=behaviour, context=context, events=0,
-                errors=[problem_json(p) for p in problems],
-            )
+    @staticmethod
+    def _apply(records: TraceRecords, parsed: ParsedCapture, actor: str, behaviour: str) -> CaptureOutcome:
+        """Plan and persist ``parsed`` inside the open write transaction, with one ledger entry."""
+        records.lock_writer()
+        now = now_us()
+        capture_id = uuid.uuid4().hex
+        job_pk = records.open_job(capture_id=capture_id, actor=actor, behaviour=behaviour,
+                                  event_count=len(parsed.events), context=parsed.context, created_at=now)
+        outcome = CaptureOutcome(capture_id, job_pk, events=len(parsed.events) + len(parsed.problems))
+        outcome.problems.extend(CaptureProblem.of(p) for p in parsed.problems)
+        outcome.event_ids = [e.event_id for e in parsed.events]
+        current = records.master_data_versions((m.vocabulary_type, m.key) for m in parsed.master_data)
+        records.insert_master_data(plan.plan_master_data(parsed.master_data, current, job_pk))
+
+        sorted_events = plan.triage(
+            parsed.events,
+            records.stored_event_ids([e.event_id for e in parsed.events]),
+            records.known_hashes([e.hash_id for e in parsed.events]),
+        )
+        outcome.duplicates, outcome.corrections = sorted_events.duplicates, sorted_events.corrections
+        outcome.problems.extend(sorted_events.problems)
+        fresh = sorted_events.fresh
+
+        unit_ids, created = records.intern_units(parsed.units)
+        outcome.new_units = plan.stored_units(parsed, unit_ids, created)
+        held = {(key, at): records.children_at(unit_ids[key], at) for key, at in plan.emptying_deletes(fresh)}
+        rows = plan.plan_events(fresh, unit_ids, first_pk=records.next_event_pk(), record_time=now, job_pk=job_pk,
+                                held=held)
+        # Containment is planned against the stored facts, so before this batch's rows land.
+        older = sorted({fact[0] for fact in rows.containment} - created)
+        links = plan.plan_containment(rows.containment, *records.containment_state(older), created)
+        records.insert_events(rows.event_rows, rows.epc_rows)
+        records.close_links(links.closes)
+        records.insert_links([*links.opened, *rows.made_from])
+        recompute = _declare(records, [*sorted_events.declarations, *rows.declared], links.replay, job_pk)
+
+        market_events = plan.market_locations(fresh)
+        if market_events:
+            countries = records.location_countries(e.biz_location for e in market_events if e.biz_location)
+            changes = plan.plan_markets(market_events, unit_ids, countries)
+            records.set_markets(plan.newer_markets(changes, records.market_times(sorted(changes))))
+        if recompute:  # after the fresh facts: a sale declared erroneous on arrival sets no market
+            records.set_markets(records.latest_markets(recompute, MARKET_BIZ_STEPS))
+
+        outcome.stored = len(fresh)
+        records.finish_job(job_pk, finished_at=now_us(), success=not outcome.problems, errors=outcome.errors,
+                           stored=outcome.stored, duplicates=outcome.duplicates)
+        outcome.ledger_seq = records.append_ledger(actor, *plan.capture_ledger(job_pk), written_events=rows.event_rows)
+        return outcome
+
+    # --- events ----------------------------------------------------------------------------------------
 
     def events(self, query: EventQuery) -> tuple[list[dict[str, Any]], list[Any], PageToken | None]:
         """One page of events as JSON-LD, the distinct @contexts they were captured with, the next token."""
-        with self.uow.read() as conn:
-            rows, token = trace_read.query_events(conn, query)
+        with self.store.read() as records:
+            rows, token = records.query_events(query)
         contexts: list[Any] = []
         seen: set[str] = set()
         for row in rows:
             if row.context not in seen:
                 seen.add(row.context)
                 contexts.append(orjson.loads(row.context))
-        return [trace_read.render_event(r) for r in rows], contexts, token
+        return [render_event(r) for r in rows], contexts, token
 
     def event(self, event_id: str, *, visibility: Visibility | None = None) -> tuple[dict[str, Any], Any] | None:
         """One event by eventID (or hash ID) with its @context; :class:`Hidden` if ``visibility`` excludes it."""
-        with self.uow.read() as conn:
-            row = trace_read.event_by_id(conn, event_id)
-            if row is not None and visibility is not None and not trace_read.event_visible(conn, row, visibility):
+        with self.store.read() as records:
+            row = records.event_by_id(event_id)
+            if row is not None and visibility is not None and not _sees_event(records, row, visibility):
                 raise Hidden(event_id)
         if row is None:
             return None
-        return trace_read.render_event(row), orjson.loads(row.context)
+        return render_event(row), orjson.loads(row.context)
+
+    def has_events(self) -> bool:
+        """True once any event is stored."""
+        with self.store.read() as records:
+            return records.has_events()
 
     def capture_job(self, capture_id: str, *, actor_prefixes: tuple[str, ...] | None = None) -> dict[str, Any] | None:
         """The capture job document; :class:`Hidden` if it was made by an actor outside ``actor_prefixes``."""
-        with self.uow.read() as conn:
-            job = trace_read.capture_job(conn, capture_id)
-            if job is not None and actor_prefixes is not None:
-                actor = trace_read.capture_job_actor(conn, capture_id) or ""
-                if not actor.startswith(actor_prefixes):
-                    raise Hidden(capture_id)
-            return job
+        with self.store.read() as records:
+            found = records.capture_job(capture_id)
+        if found is None:
+            return None
+        job, actor = found
+        if actor_prefixes is not None and not actor.startswith(actor_prefixes):
+            raise Hidden(capture_id)
+        return job
 
     def capture_jobs(self, *, limit: int = 30, actor_prefixes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """Recent capture jobs (with ``actor_prefixes``: only those actors' jobs)."""
-        with self.uow.read() as conn:
-            return trace_read.capture_jobs(conn, limit=limit, actor_prefixes=actor_prefixes)
+        with self.store.read() as records:
+            return records.capture_jobs(limit=limit, actor_prefixes=actor_prefixes)
+
+    # --- units and genealogy ---------------------------------------------------------------------------
 
     def unit_market(self, unit_id: int) -> str | None:
         """The market (ISO 3166-1 alpha-2) a vehicle was last sold or registered in (None for other units:
         an authority's mandate covers the vehicles on its market, see roadpass.access.policy)."""
-        from sqlalchemy import text
+        with self.store.read() as records:
+            return records.vehicle_market(unit_id)
 
-        with self.uow.read() as conn:
-            market = conn.execute(
-                text("SELECT market FROM unit WHERE id = :id AND vin IS NOT NULL"), {"id": unit_id}
-            ).scalar()
-        return None if market is None else str(market)
+    def resolve(self, identifier: str, *, visibility: Visibility | None = None) -> UnitRef:
+        """Resolve an EPC URN, Digital Link URI, lot class URN or VIN to a stored unit; :class:`Hidden` if
+        ``visibility`` does not see it."""
+        with self.store.read() as records:
+            return _resolve(records, identifier, visibility)
 
-    def resolve(self, identifier: str) -> UnitRef:
-        """Resolve an EPC URN, Digital Link URI, lot class URN or VIN to a stored unit."""
-        with self.uow.read() as conn:
-            return self._resolve(conn, identifier)
-
-    @staticmethod
-    def _resolve(conn: Any, identifier: str) -> UnitRef:
-        identifier = identifier.strip()
-        vin: str | None = None
-        key: str | None = None
-        if len(identifier) == 17 and ":" not in identifier and "/" not in identifier:
-            try:
-                vin = parse_vin(identifier, check_digit=False)
-            except VinError:
-                vin = None
-        if vin is None:
-            try:
-                key = canonical_id(identifier)
-            except IdentifierError as exc:
-                raise UnitNotFound(f"{identifier!r} is neither a VIN nor a valid identifier: {exc}") from exc
-        found = gen_store.resolve_unit(conn, key, vin)
-        if found is None:
-            raise UnitNotFound(f"no unit is known as {identifier!r}")
-        return UnitRef(*found)
-
-    def as_built(self, identifier: str, at: int | None = None) -> AsBuiltNode:
-        """The as-built tree under a unit at ``at`` (UTC µs; default now)."""
-        with self.uow.read() as conn:
-            tree = gen_store.as_built(conn, self._resolve(conn, identifier).id, at)
+    def as_built(self, identifier: str, at: int | None = None, *, visibility: Visibility | None = None) -> AsBuiltNode:
+        """The as-built tree under a unit at ``at`` (UTC µs; default now), if ``visibility`` sees the unit."""
+        with self.store.read() as records:
+            tree = records.as_built(_resolve(records, identifier, visibility).id, at)
         if tree is None:  # pragma: no cover - the root row always exists once resolved
             raise UnitNotFound(identifier)
         return tree
 
-    def where_used(self, identifier: str, at: int | None = None) -> tuple[UnitRef, WhereUsedResult]:
-        """Every vehicle (and loose top-level unit) that contains or contained a unit or lot."""
-        with self.uow.read() as conn:
-            unit = self._resolve(conn, identifier)
-            suppliers = self.supplier_prefixes(conn)
-            index = genealogy_index(self.uow.engine)
-            return unit, gen_store.where_used_indexed(conn, index, unit.id, at, suppliers=suppliers)
+    def where_used(
+        self, identifier: str, at: int | None = None, *, visibility: Visibility | None = None
+    ) -> tuple[UnitRef, WhereUsedResult]:
+        """Every vehicle (and loose top-level unit) that contains or contained a unit or lot.
 
-    @staticmethod
-    def supplier_prefixes(conn: Any) -> dict[str, str]:
-        """GS1 company prefix -> party name, for rolling where-used answers up by supplier."""
-        rows = conn.exec_driver_sql("SELECT gcp, name FROM party WHERE gcp IS NOT NULL")
-        return {str(g): str(n) for g, n in rows}
+        With ``visibility``: all of them for the owner of the unit or lot asked about (a recall needs the
+        whole blast radius), else the vehicles that are the caller's, shared with it or in its mandate;
+        :class:`Hidden` when that leaves nothing of a unit the caller may not see."""
+        with self.store.read() as records:
+            unit = _resolve(records, identifier, None)
+            result = records.where_used(unit.id, at)
+            if visibility is None or visibility.sees_unit(unit.key, records.vehicle_market(unit.id)):
+                return unit, result
+        kept = [h for h in result if visibility.sees_unit(h.key, h.market if h.vin else None)]
+        if not kept:
+            raise Hidden(identifier)
+        return unit, WhereUsedResult.from_hits(kept)
+
+    def location_names(self, locations: Iterable[str]) -> dict[str, str]:
+        """Names of business locations (as written in events) from the captured master data (CBV ``#name``)."""
+        canonical: dict[str, str] = {}
+        for value in locations:
+            try:
+                canonical[canonical_id(value)] = value
+            except IdentifierError:
+                continue
+        with self.store.read() as records:
+            names = records.location_names(canonical)
+        return {canonical[key]: name for key, name in names.items()}
+
+
+def _resolve(records: TraceRecords, identifier: str, visibility: Visibility | None) -> UnitRef:
+    identifier = identifier.strip()
+    vin: str | None = None
+    key: str | None = None
+    if len(identifier) == 17 and ":" not in identifier and "/" not in identifier:
+        try:
+            vin = parse_vin(identifier, check_digit=False)
+        except VinError:
+            vin = None
+    if vin is None:
+        try:
+            key = canonical_id(identifier)
+        except IdentifierError as exc:
+            raise UnitNotFound(f"{identifier!r} is neither a VIN nor a valid identifier: {exc}") from exc
+    found = records.resolve_unit(key, vin)
+    if found is None:
+        raise UnitNotFound(f"no unit is known as {identifier!r}")
+    unit = UnitRef(*found)
+    if visibility is not None and not visibility.sees_unit(unit.key, records.vehicle_market(unit.id)):
+        raise Hidden(identifier)
+    return unit
+
+
+def _sees_event(records: TraceRecords, event: StoredEvent, vis: Visibility) -> bool:
+    """True when ``event`` is visible under ``vis`` (the rule the store's query filter applies to many).
+
+    For one event the identifiers come from its own JSON, and the decision is then mostly made without
+    another statement (owned and shared keys are prefix tests)."""
+    keys = event_keys(orjson.loads(event.doc))
+    if any(vis.sees_unit(key) for key in keys):
+        return True
+    biz_location, read_point, actor = records.event_places(event.row_id)
+    if vis.sees_location(biz_location) or vis.sees_location(read_point):
+        return True
+    if vis.actor_prefixes and actor.startswith(vis.actor_prefixes):
+        return True
+    return bool(vis.markets and keys and records.vehicle_in_markets(keys, vis.markets))
+
+
+def _declare(
+    records: TraceRecords, declarations: list[tuple[CapturedEvent, int]], replay: set[int], job_pk: int
+) -> set[int]:
+    """Record error declarations and replay what they and out-of-order facts changed (EPCIS 2.0 §7.4.1.2);
+    the units whose market must be recomputed."""
+    undone = plan.plan_declarations(declarations, records.declaration_facts(pk for _e, pk in declarations), job_pk)
+    records.unlink_made_from(undone.unlink)
+    records.insert_declarations(undone.rows)
+    for child in sorted(replay | undone.replay):
+        records.replace_containment(child, containment_history(child, records.child_steps(child)))
+    return undone.market_units
+
+
+def _record_rejection(
+    records: TraceRecords, parsed: ParsedCapture, actor: str, behaviour: str, events: int,
+    problems: list[CaptureProblem],
+) -> str:
+    """Keep a job record of a capture that stored nothing, so ``GET /capture/{id}`` can report it."""
+    capture_id = uuid.uuid4().hex
+    now = now_us()
+    job_pk = records.open_job(capture_id=capture_id, actor=actor, behaviour=behaviour, event_count=events,
+                              context=parsed.context, created_at=now)
+    records.finish_job(job_pk, finished_at=now, success=False, errors=[p.as_json() for p in problems], stored=0,
+                       duplicates=0)
+    records.append_ledger(actor, *plan.rejection_ledger(job_pk))
+    return capture_id

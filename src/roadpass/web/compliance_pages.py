@@ -10,14 +10,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from roadpass.api.deps import AppDep
 from roadpass.compliance.actions import actions_for
+from roadpass.web.routes import templates
 
 __all__ = ["mount_compliance_pages"]
 
 
 def mount_compliance_pages(app: FastAPI) -> None:
     """Add ``/ui/compliance`` to ``app`` (templates and static files come from roadpass.web)."""
-    from roadpass.web.routes import templates
-
     @app.get("/ui/compliance", response_class=HTMLResponse, include_in_schema=False)
     def compliance_page(
         request: Request, rp: AppDep, on: Annotated[str, Query()] = "", product: Annotated[str, Query()] = "",

@@ -13,18 +13,15 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from roadpass.access import admin
+from roadpass.access.admin import AdminError
 from roadpass.access.model import ApiKeyInfo, Party, Principal, Share, ShareKind
-from roadpass.access.policy import Decision, Op, decide_own, decide_share
-from roadpass.access.service import SignInFailed
-from roadpass.api.access import SESSION_COOKIE
-from roadpass.api.deps import Access, AccessDep, ActorDep, AppDep
+from roadpass.access.service import Refused, SignInFailed
+from roadpass.api.access import SESSION_COOKIE, session_cookie
+from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import problem
-from roadpass.store import access as store
-from roadpass.store import access_shares as shares_store
 from roadpass.trace.timeutil import iso_utc, parse_time
 
-__all__ = ["router", "session_cookie"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["Access"])
 
@@ -149,14 +146,14 @@ def _share_out(s: Share) -> ShareOut:
                     validUntil=iso_utc(s.valid_until), revokedAt=iso_utc(s.revoked_at) if s.revoked_at else None)
 
 
-def _refused(access: Access, decision: Decision) -> Response:
-    access.deny(decision)
+def _refused(exc: Refused) -> Response:
+    decision = exc.decision
     if decision.status == 404:
         return problem(404, "not found")
     return problem(decision.status, decision.reason, rule=decision.rule)
 
 
-def _bad(exc: admin.AdminError) -> Response:
+def _bad(exc: AdminError) -> Response:
     return problem(422, exc.reason, field=exc.field)
 
 
@@ -165,12 +162,6 @@ def me_json(principal: Principal, passport_role: str) -> Me:
     return Me(signedIn=principal.signed_in, actor=principal.actor, role=principal.role,
               party=_party_out(principal.party) if principal.party else None, passportRole=passport_role,
               csrfToken=principal.csrf)
-
-
-def session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
-    """Set the session cookie: HttpOnly (no script reads it), SameSite=Lax, Secure outside development."""
-    secure = request.app.state.roadpass.settings.environment == "production"
-    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=secure, path="/")
 
 
 @router.post("/auth/session", summary="Sign in with email and password; sets the session cookie.",
@@ -206,25 +197,23 @@ def who_am_i(request: Request, access: AccessDep) -> Me:
 @router.get("/parties", summary="The parties on this node.", response_model=list[PartyOut])
 def list_parties(app: AppDep, role: str | None = None) -> list[PartyOut]:
     """Every party (its key, name, role, country, region, company prefix), optionally of one role."""
-    with app.uow.read() as conn:
-        return [_party_out(p) for p in store.parties(conn, role=role)]
+    return [_party_out(p) for p in app.access.parties(role=role)]
 
 
 @router.get("/parties/{key}", summary="One party.", response_model=PartyOut, responses={404: {}})
 def get_party(key: str, app: AppDep) -> Any:
     """The party with this key."""
-    with app.uow.read() as conn:
-        party = store.party_by_key(conn, key)
+    party = app.access.party(key)
     return problem(404, f"no party {key!r}") if party is None else _party_out(party)
 
 
 @router.post("/parties", status_code=201, summary="Create or update a party (operator).", response_model=PartyOut)
-def put_party(body: PartyIn, app: AppDep, actor: ActorDep) -> Any:
+def put_party(body: PartyIn, app: AppDep, access: AccessDep) -> Any:
     """Register an organisation with its role, country, region and GS1 company prefix."""
     try:
-        party = admin.create_party(app, actor=actor, key=body.key, name=body.name, role=body.role,
-                                   country=body.country, region=body.region, gcp=body.gcp)
-    except admin.AdminError as exc:
+        party = app.admin.create_party(actor=access.principal.actor, key=body.key, name=body.name, role=body.role,
+                                       country=body.country, region=body.region, gcp=body.gcp)
+    except AdminError as exc:
         return _bad(exc)
     return _party_out(party)
 
@@ -233,29 +222,20 @@ def put_party(body: PartyIn, app: AppDep, actor: ActorDep) -> Any:
             response_model=list[UserOut])
 def list_users(app: AppDep, access: AccessDep) -> list[UserOut]:
     """Users (never their passwords)."""
-    own = access.actor_prefixes is not None and access.principal.party is not None
-    with app.uow.read() as conn:
-        found = store.list_users(conn, party_id=access.principal.party.id if own and access.principal.party else None)
     return [UserOut(email=u.email, name=u.name, party=p.key, partyAdmin=u.party_admin, disabled=u.disabled)
-            for u, p in found]
+            for u, p in app.admin.users(party_id=access.party_scope)]
 
 
 @router.post("/users", status_code=201, summary="Create a user (party administrators, operator).",
              response_model=UserOut)
-def create_user(body: UserIn, app: AppDep, access: AccessDep, actor: ActorDep) -> Any:
+def create_user(body: UserIn, app: AppDep, access: AccessDep) -> Any:
     """A person who signs in; their password is stored only as an argon2id hash."""
-    party_key = body.party or (access.principal.party.key if access.principal.party else "")
-    with app.uow.read() as conn:
-        party = store.party_by_key(conn, party_key)
-    if party is None:
-        return problem(422, f"no party {party_key!r}", field="party")
-    decision = decide_own(access.principal, Op.USERS_WRITE, party.id, needs_admin=True)
-    if not decision.allowed:
-        return _refused(access, decision)
     try:
-        user = admin.create_user(app, actor=actor, party_key=party.key, email=body.email, name=body.name,
-                                 password=body.password, party_admin=body.partyAdmin)
-    except admin.AdminError as exc:
+        user, party = app.admin.add_user_as(access.caller, party_key=body.party, email=body.email, name=body.name,
+                                            password=body.password, party_admin=body.partyAdmin)
+    except Refused as exc:
+        return _refused(exc)
+    except AdminError as exc:
         return _bad(exc)
     return UserOut(email=user.email, name=user.name, party=party.key, partyAdmin=user.party_admin, disabled=False)
 
@@ -263,91 +243,60 @@ def create_user(body: UserIn, app: AppDep, access: AccessDep, actor: ActorDep) -
 @router.get("/keys", summary="API keys of the caller's party (never their secrets).", response_model=list[KeyOut])
 def list_keys(app: AppDep, access: AccessDep) -> list[KeyOut]:
     """Keys with their expiry and revocation."""
-    party = access.principal.party
-    own = access.actor_prefixes is not None
-    party_id = (party.id if party else -1) if own else None
-    with app.uow.read() as conn:
-        keys = store.list_api_keys(conn, party_id=party_id)
-        names = {p.id: p.key for p in store.parties(conn)}
-    return [_key_out(k, names.get(k.party_id, "")) for k in keys]
+    return [_key_out(k, party) for k, party in app.admin.api_keys(party_id=access.party_scope)]
 
 
 @router.post("/keys", status_code=201, summary="Create an API key for the caller's party (shown once).",
              response_model=NewKeyOut)
-def create_key(body: KeyIn, app: AppDep, access: AccessDep, actor: ActorDep) -> Any:
+def create_key(body: KeyIn, app: AppDep, access: AccessDep) -> Any:
     """A machine client's key: ``Authorization: Bearer <key>``. Only its SHA-256 is kept."""
-    party = access.principal.party
-    if party is None:
-        return problem(422, "only a party's users and clients make keys", field="party")
     try:
-        made, info = admin.create_api_key(app, actor=actor, party_id=party.id, name=body.name, days=body.days,
-                                          user_id=access.principal.user_id)
-    except admin.AdminError as exc:
+        made, info, party = app.admin.create_api_key_as(access.principal, name=body.name, days=body.days)
+    except AdminError as exc:
         return _bad(exc)
     return NewKeyOut(key=made.token, **_key_out(info, party.key).model_dump())
 
 
 @router.delete("/keys/{key_id}", status_code=204, summary="Revoke an API key (at once).",
                responses={404: {"description": "no such key of yours"}})
-def revoke_key(key_id: str, app: AppDep, access: AccessDep, actor: ActorDep) -> Response:
+def revoke_key(key_id: str, app: AppDep, access: AccessDep) -> Response:
     """Revoke one of the party's keys; it stops working immediately."""
-    with app.uow.read() as conn:
-        found = store.api_key_by_key_id(conn, key_id)
-    if found is None:
-        return problem(404, "not found")
-    decision = decide_own(access.principal, Op.KEYS_WRITE, found[0].party_id)
-    if not decision.allowed:
-        return _refused(access, decision)
-    admin.revoke_api_key(app, actor=actor, key_id=key_id)
+    try:
+        app.admin.revoke_api_key_as(access.caller, key_id)
+    except Refused as exc:
+        return _refused(exc)
     return Response(status_code=204)
 
 
 @router.get("/shares", summary="Shares the caller's party granted or holds.", response_model=list[ShareOut])
 def list_shares(app: AppDep, access: AccessDep) -> list[ShareOut]:
     """Grants to and from the caller's party (every grant for the operator)."""
-    party = access.principal.party
-    own = access.actor_prefixes is not None
-    with app.uow.read() as conn:
-        if own and party is None:
-            return []
-        found = shares_store.list_shares(conn, party_id=party.id if own and party else None)
-    return [_share_out(s) for s in found]
+    return [_share_out(s) for s in app.admin.shares(party_id=access.party_scope)]
 
 
 @router.post("/shares", status_code=201, summary="Share units, a lot or a product with another party.",
              response_model=ShareOut)
-def grant(body: Annotated[ShareIn, Body()], app: AppDep, access: AccessDep, actor: ActorDep) -> Any:
+def grant(body: Annotated[ShareIn, Body()], app: AppDep, access: AccessDep) -> Any:
     """A share is explicit: to one party, for named units/lots/products, for a purpose, until a date."""
-    party = access.principal.party
-    if party is None:
-        return problem(422, "only a party shares", field="grantor")
     try:
         until = parse_time(body.validUntil, "validUntil")
-        target = admin.share_target(app, body.kind, body.target)
-    except admin.AdminError as exc:
-        return _bad(exc)
     except ValueError as exc:
         return problem(422, str(exc), field="validUntil")
-    decision = decide_share(access.principal, target)
-    if not decision.allowed:
-        return _refused(access, decision)
     try:
-        share = admin.grant_share(app, actor=actor, grantor=party, grantee_key=body.grantee, kind=body.kind,
-                                  target_key=target, purpose=body.purpose, valid_until=until)
-    except admin.AdminError as exc:
+        share = app.admin.share_as(access.caller, grantee_key=body.grantee, kind=body.kind, target=body.target,
+                                   purpose=body.purpose, valid_until=until)
+    except Refused as exc:
+        return _refused(exc)
+    except AdminError as exc:
         return _bad(exc)
     return _share_out(share)
 
 
 @router.delete("/shares/{share_id}", status_code=204, summary="End a share (at once).", responses={404: {}})
-def end_share(share_id: int, app: AppDep, access: AccessDep, actor: ActorDep) -> Response:
+def end_share(share_id: int, app: AppDep, access: AccessDep) -> Response:
     """Only the granting party ends a share."""
-    with app.uow.read() as conn:
-        found = shares_store.share_by_id(conn, share_id)
-    if found is None:
-        return problem(404, "not found")
-    decision = decide_own(access.principal, Op.SHARES_WRITE, found[1])
-    if not decision.allowed:
-        return _refused(access, decision)
-    admin.revoke_share(app, actor=actor, share_id=share_id)
+    try:
+        app.admin.revoke_share_as(access.caller, share_id)
+    except Refused as exc:
+        return _refused(exc)
     return Response(status_code=204)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 import orjson
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from roadpass.access.policy import Decision
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
-from roadpass.api.responses import JSONLDResponse, JsonResponse, next_page_link, problem
+from roadpass.api.responses import JSONLDResponse, JsonResponse, hidden, next_page_link, problem
 from roadpass.trace.capture import CaptureRejected
 from roadpass.trace.query import QueryError, parse_event_query
 from roadpass.trace.service import CaptureFailed, Hidden
@@ -38,27 +39,6 @@ def _query_document(events: list[dict[str, Any]], contexts: list[Any], query_nam
         "creationDate": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}},
     }
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | Response:
-    """The body, refused with 413 before parsing when it is larger than ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return problem(
-            413, f"capture body of {declared} bytes exceeds the limit of {limit}",
-            type_="epcisException:CapturePayloadTooLargeException",
-        )
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return problem(
-                413, f"capture body exceeds the limit of {limit} bytes",
-                type_="epcisException:CapturePayloadTooLargeException",
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _rejected(exc: CaptureRejected) -> Response:
@@ -92,11 +72,13 @@ async def capture(
     """Validate and store an EPCISDocument (or query document); 202 with the capture job's Location."""
     if behaviour not in ("rollback", "proceed"):
         return problem(400, "GS1-Capture-Error-Behaviour must be rollback or proceed", type_=_VALIDATION)
-    body = await _read_limited(request, app.settings.capture_max_bytes)
-    if isinstance(body, Response):
-        return body
+    # The access middleware already refused a body over GS1-EPCIS-Capture-File-Size-Limit (413).
+    body = await request.body()
     try:
-        outcome = app.trace.capture(body, actor=actor, behaviour=behaviour)
+        # Validation, hashing and the write transaction (which may wait for SQLite's single writer) run
+        # in a worker thread: the event loop goes on answering other requests meanwhile.
+        outcome = await anyio.to_thread.run_sync(functools.partial(
+            app.trace.capture, body, actor=actor, behaviour=behaviour))
     except CaptureRejected as exc:
         return _rejected(exc)
     except CaptureFailed as exc:
@@ -117,8 +99,7 @@ def capture_jobs(
 
 def _hidden(access: AccessDep, what: str) -> Response:
     """Something exists that the caller may not see: ledgered, and answered as if it did not exist."""
-    access.deny(Decision(False, 404, access.decision.effect, access.decision.rule, f"{what} is not the caller's"))
-    return problem(404, f"no {what}", type_="epcisException:NoSuchResourceException")
+    return hidden(access, f"no {what}", f"{what} is not the caller's", type_="epcisException:NoSuchResourceException")
 
 
 @router.get("/capture/{capture_id}", summary="Returns information about the capture job.")
@@ -177,9 +158,7 @@ def events(
 @router.post("/events", status_code=201, summary="Capture a single EPCIS event synchronously.")
 async def capture_event(request: Request, app: AppDep, actor: ActorDep) -> Response:
     """Store one event; 201 with the event's Location (409 when its eventID names a different event)."""
-    body = await _read_limited(request, app.settings.capture_max_bytes)
-    if isinstance(body, Response):
-        return body
+    body = await request.body()
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -187,11 +166,11 @@ async def capture_event(request: Request, app: AppDep, actor: ActorDep) -> Respo
     if not isinstance(parsed, dict) or parsed.get("type") in ("EPCISDocument", "EPCISQueryDocument"):
         return problem(400, "POST /events takes a single event; use /capture for documents", type_=_VALIDATION)
     try:
-        outcome = app.trace.capture(parsed, actor=actor)
+        outcome = await anyio.to_thread.run_sync(functools.partial(app.trace.capture, parsed, actor=actor))
     except CaptureRejected as exc:
         return _rejected(exc)
     except CaptureFailed as exc:
-        status = 409 if any(e.get("status") == 409 for e in exc.errors) else 400
+        status = 409 if any(p.conflict for p in exc.problems) else 400
         return problem(status, str(exc), type_=_VALIDATION, errors=exc.errors)
     event_id = outcome.event_ids[0]
     return Response(status_code=201, headers={**EPCIS_HEADERS, "Location": f"/events/{quote(event_id, safe='')}"})

@@ -2,45 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse
-from roadpass.ledger import LedgerEntry, VerifyReport
-from roadpass.trace.timeutil import iso_utc
+from roadpass.ledger.views import entry_json, report_json
 
-__all__ = ["entry_json", "report_json", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/ledger", tags=["Ledger"])
-
-
-def entry_json(entry: LedgerEntry) -> dict[str, Any]:
-    """A ledger entry as JSON."""
-    return {
-        "seq": entry.seq,
-        "recordedAt": iso_utc(entry.recorded_at),
-        "actor": entry.actor,
-        "action": entry.action,
-        "rule": entry.rule,
-        "subjects": [s.as_json() for s in entry.subjects],
-        "contentHash": entry.content_hash,
-        "prevHash": entry.prev_hash,
-        "entryHash": entry.entry_hash,
-    }
-
-
-def report_json(report: VerifyReport) -> dict[str, Any]:
-    """A verification report as JSON."""
-    first = report.first_mismatch
-    return {
-        "ok": report.ok,
-        "entries": report.entries,
-        "headHash": report.head_hash,
-        "firstMismatch": None if first is None else {"seq": first.seq, "reason": first.reason},
-    }
 
 
 @router.get("", summary="Recent ledger entries, newest first.")

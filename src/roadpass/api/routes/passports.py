@@ -147,12 +147,8 @@ def import_passport(
     try:
         outcome = request.app.state.roadpass.passports.import_document(document, actor=actor, passport_id=passport)
     except ImportRefused as exc:
-        return problem(422, "import refused", issues=[{"section": i.section, "path": i.path, "reason": i.reason}
-                                                      for i in exc.issues])
-    return JsonResponse({"passportId": outcome.passport_id, "kind": outcome.kind, "sections": list(outcome.sections),
-                         "normalisations": [{"section": c.section, "path": c.path, "old": c.old, "new": c.new,
-                                             "rule": c.rule} for c in outcome.changes],
-                         "ledgerSeq": outcome.ledger_seq}, status_code=201)
+        return problem(422, "import refused", issues=exc.issues_json())
+    return JsonResponse(outcome.to_json(), status_code=201)
 
 
 @router.post("/passports/issue", summary="Issue passports for battery units from the trace record.")
@@ -163,9 +159,7 @@ def issue_passports(
     """Issue for the given units (EPC URN or Digital Link), or for every battery without one."""
     if role is Role.PUBLIC:
         return problem(403, "issuing passports needs a signed-in operator")
-    result = app.passports.issue_from_trace(units, actor=actor)
-    return JsonResponse({"issued": result.issued, "refused": [{"unit": u, "reason": r} for u, r in result.refused]},
-                        status_code=201)
+    return JsonResponse(app.passports.issue_from_trace(units, actor=actor).to_json(), status_code=201)
 
 
 @router.get("/epr/reports/{producer}/{member_state}/{year}", summary="Producer responsibility report (Art. 75).")
@@ -185,10 +179,7 @@ def epr_report(
 @router.get("/epr/registrations", summary="Producers' registrations per member state (Art. 55).")
 def registrations(request: Request, producer: str | None = None) -> Response:
     """Every registration, optionally of one producer."""
-    regs = request.app.state.roadpass.epr.registrations(producer)
-    return JsonResponse([{"producer": r.producer_key, "memberState": r.member_state,
-                          "registrationNumber": r.registration_number, "categories": list(r.categories),
-                          "models": list(r.models), "pro": r.pro} for r in regs])
+    return JsonResponse([r.to_json() for r in request.app.state.roadpass.epr.registrations(producer)])
 
 
 _PREFIX = "/passports/"

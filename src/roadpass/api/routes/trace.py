@@ -5,70 +5,26 @@ The EPCIS standard has no current-state or hierarchy query; these endpoints are 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from roadpass.access.policy import Op, decide_unit
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, next_page_link, problem
-from roadpass.trace.genealogy import AsBuiltNode, HitPosition, WhereUsedHit, WhereUsedResult
-from roadpass.trace.query import QueryError, Visibility, decode_token, encode_token, fingerprint, parse_page_size
-from roadpass.trace.service import TraceService, UnitNotFound, UnitRef
-from roadpass.trace.timeutil import FOREVER, iso_utc, parse_time
+from roadpass.api.responses import JsonResponse, hidden, next_page_link, problem
+from roadpass.trace.genealogy import HitPosition
+from roadpass.trace.query import QueryError, decode_token, encode_token, fingerprint, parse_page_size
+from roadpass.trace.service import Hidden, UnitNotFound
+from roadpass.trace.timeutil import parse_time
+from roadpass.trace.views import as_built_json, where_used_json
 
-__all__ = ["as_built_json", "router", "visible_hits", "where_used_json"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/trace", tags=["Genealogy"])
 
 AtQuery = Annotated[
     str | None, Query(description="ISO 8601 instant with offset; default: now", examples=["2026-01-01T00:00:00Z"])
 ]
-
-
-def _time(value: int | None) -> str | None:
-    return None if value is None or value >= FOREVER or value <= -FOREVER else iso_utc(value)
-
-
-def as_built_json(node: AsBuiltNode) -> dict[str, Any]:
-    """A tree node as JSON."""
-    out: dict[str, Any] = {"id": node.key}
-    if node.vin:
-        out["vin"] = node.vin
-    if node.kind is not None:
-        out["relation"] = "contains" if node.kind == 1 else "madeFrom"
-        out["since"] = _time(node.since)
-    if node.children:
-        out["children"] = [as_built_json(c) for c in node.children]
-    return out
-
-
-def where_used_json(
-    target: str, at: str | None, result: WhereUsedResult, hits: list[WhereUsedHit] | None = None
-) -> dict[str, Any]:
-    """Where-used roll-ups by market and by supplier, with every hit or the page of them in ``hits``."""
-    return {
-        "id": target,
-        "at": at,
-        "vehicles": result.vehicles,
-        "vehiclesNow": result.vehicles_now,
-        "hitCount": len(result),
-        "byMarket": result.by_market,
-        "bySupplier": result.by_supplier,
-        "hits": [
-            {
-                "id": h.key,
-                "vin": h.vin,
-                "market": h.market,
-                "current": h.current,
-                "intervals": [{"from": _time(s.start), "to": _time(s.end)} for s in h.spans],
-                "via": list(h.via),
-                "suppliers": list(h.suppliers),
-            }
-            for h in (result if hits is None else hits)
-        ],
-    }
 
 
 def encode_hit_token(position: HitPosition, target: str, at: str | None) -> str:
@@ -93,18 +49,6 @@ def _instant(at: str | None) -> int | Response | None:
         return problem(400, str(exc), parameter="at")
 
 
-def visible_hits(
-    trace: TraceService, unit: UnitRef, hits: WhereUsedResult, visibility: Visibility | None
-) -> WhereUsedResult | None:
-    """Where-used hits the caller may see: all of them for the owner of the unit or lot asked about (a
-    recall needs the whole blast radius), else the vehicles that are the caller's, shared with it or in
-    its mandate. None when that leaves nothing of a unit the caller may not see (answered as not found)."""
-    if visibility is None or visibility.sees_unit(unit.key, trace.unit_market(unit.id)):
-        return hits
-    kept = [h for h in hits if visibility.sees_unit(h.key, h.market if h.vin else None)]
-    return WhereUsedResult.from_hits(kept) if kept else None
-
-
 @router.get("/as-built/{identifier:path}", summary="The as-built tree under a unit (VIN, EPC, DL URI).")
 def as_built(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = None) -> Response:
     """The whole tree under a unit at ``at`` (default now), if the unit is the caller's or shared with it."""
@@ -112,12 +56,9 @@ def as_built(identifier: str, app: AppDep, access: AccessDep, at: AtQuery = None
     if isinstance(instant, Response):
         return instant
     try:
-        unit = app.trace.resolve(identifier)
-        decision = decide_unit(access.principal, Op.TRACE_AS_BUILT, unit.key, app.trace.unit_market(unit.id))
-        if not decision.allowed:
-            access.deny(decision)
-            return problem(404, f"no unit is known as {identifier!r}")
-        tree = app.trace.as_built(unit.key, instant)
+        tree = app.trace.as_built(identifier, instant, visibility=access.visibility)
+    except Hidden:
+        return hidden(access, f"no unit is known as {identifier!r}", "the unit is neither yours nor shared with you")
     except UnitNotFound as exc:
         return problem(404, str(exc))
     return JsonResponse({"at": at, "nodes": tree.count(), "tree": as_built_json(tree)})
@@ -136,7 +77,7 @@ def where_used(
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> Response:
     """The recall blast radius of a unit or lot, rolled up by market and supplier (as far as the caller may
-    see: see :func:`visible_hits`).
+    see: see :meth:`roadpass.trace.service.TraceService.where_used`).
 
     Counts and roll-ups always cover the whole answer. With ``perPage`` (or a ``nextPageToken``) the hits
     come a page at a time, keyed on the last hit's position (vehicles by VIN, then other holders by key),
@@ -149,14 +90,12 @@ def where_used(
     except QueryError as exc:
         return problem(400, str(exc), parameter=exc.parameter)
     try:
-        unit, hits = app.trace.where_used(identifier, instant)
+        unit, kept = app.trace.where_used(identifier, instant, visibility=access.visibility)
+    except Hidden:
+        return hidden(access, f"no unit is known as {identifier!r}",
+                             "neither the unit nor any vehicle carrying it is the caller's")
     except UnitNotFound as exc:
         return problem(404, str(exc))
-    kept = visible_hits(app.trace, unit, hits, access.visibility)
-    if kept is None:
-        access.deny(access.decision.__class__(False, 404, access.decision.effect, access.decision.rule,
-                                              "neither the unit nor any vehicle carrying it is the caller's"))
-        return problem(404, f"no unit is known as {identifier!r}")
     if size is None and next_page_token is None:
         return JsonResponse(where_used_json(unit.key, at, kept))
     try:

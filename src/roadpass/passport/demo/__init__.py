@@ -11,13 +11,12 @@ The battery-model data lives beside this module (``battery_models.yaml``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import text
-
-from roadpass.bootstrap import Roadpass
+from roadpass.passport.epr.service import EprService
 from roadpass.passport.health import (
     BeginningOfLife,
     Measurement,
@@ -29,9 +28,10 @@ from roadpass.passport.health import (
     record_state_of_health,
 )
 from roadpass.passport.issuing import battery_models
-from roadpass.passport.service import PassportService
+from roadpass.passport.service import PassportNotFound, PassportService
 from roadpass.trace.identifiers import canonical_id
 from roadpass.trace.query import parse_event_query
+from roadpass.trace.service import TraceService
 from roadpass.trace.timeutil import from_us, parse_time
 
 __all__ = ["DEMO_ACTOR", "PassportDemo", "load_passport_demo"]
@@ -96,64 +96,83 @@ def _telemetry(svc: PassportService, passport_id: str, start_us: int, n: int) ->
     return writes
 
 
-def _removed_packs(app: Roadpass) -> list[tuple[str, int]]:
-    """Pack keys a workshop took out of a vehicle, with the removal time (UTC µs)."""
-    sql = (
-        "SELECT u.key, MIN(l.valid_to) FROM passport p JOIN unit u ON u.id = p.unit_id "
-        "JOIN link l ON l.child_id = u.id AND l.kind = 1 JOIN unit v ON v.id = l.parent_id "
-        "WHERE v.vin IS NOT NULL AND l.valid_to < :forever AND p.predecessor_id IS NULL GROUP BY u.key ORDER BY 2"
-    )
-    with app.uow.read() as conn:
-        return [(str(k), int(t)) for k, t in conn.execute(text(sql), {"forever": 2**62})]
+def _events(trace: TraceService, params: dict[str, list[str]]) -> Iterator[dict[str, Any]]:
+    """Every event the query matches, page by page."""
+    while True:
+        events, _, token = trace.events(parse_event_query(params, max_per_page=1000))
+        yield from events
+        if token is None:
+            return
+        params = {**params, "nextPageToken": [token.encode()]}
 
 
-def _event(app: Roadpass, key: str, step: str) -> dict[str, Any] | None:
-    events = app.trace.events(parse_event_query({"MATCH_epc": [key], "EQ_bizStep": [step], "perPage": ["5"]}))[0]
+def _removed_packs(svc: PassportService, trace: TraceService) -> list[tuple[str, int, str]]:
+    """Packs with a passport that a workshop took out of a vehicle: key, removal time (UTC µs), workshop;
+    the first removal of each, in time order."""
+    removals: dict[str, tuple[int, str]] = {}
+    query = {"eventType": ["AggregationEvent"], "EQ_action": ["DELETE"], "EQ_bizStep": ["repairing"],
+             "perPage": ["1000"]}
+    for event in _events(trace, query):
+        workshop = (event.get("bizLocation") or {}).get("id")
+        if workshop is None:
+            continue
+        at = parse_time(event["eventTime"])
+        for child in event.get("childEPCs", []):
+            key = canonical_id(child)
+            if key not in removals or at < removals[key][0]:
+                removals[key] = (at, workshop)
+    packs: list[tuple[str, int, str]] = []
+    for key, (at, workshop) in removals.items():
+        try:
+            svc.resolve(key)
+        except PassportNotFound:
+            continue  # not a battery, or one without a passport
+        packs.append((key, at, workshop))
+    return sorted(packs, key=lambda p: (p[1], p[0]))
+
+
+def _event(trace: TraceService, key: str, step: str) -> dict[str, Any] | None:
+    events = trace.events(parse_event_query({"MATCH_epc": [key], "EQ_bizStep": [step], "perPage": ["5"]}))[0]
     return events[0] if events else None
 
 
-def _output_classes(gln: str) -> dict[str, str]:
-    """LGTIN classes of a recycler's recovered fractions (its company prefix from the demo fleet)."""
-    from roadpass.demo.fleet_world import World
-
-    gcp = next((s.party.gcp for s in World().sites.values() if s.gln == gln), gln[:7])
+def _output_classes(gln: str, company_prefixes: Mapping[str, str]) -> dict[str, str]:
+    """LGTIN classes of a recycler's recovered fractions, under the recycler's GS1 company prefix."""
+    gcp = company_prefixes.get(gln, gln[:7])
     digits = 13 - len(gcp)
     items = {"lithium": 901, "copper": 902, "cobalt": 903, "nickel": 904, "lead": 905}
     return {e: f"urn:epc:class:lgtin:{gcp}.{i:0{digits}d}.RC{gln[-4:]}" for e, i in items.items()}
 
 
-def load_passport_demo(app: Roadpass, *, telemetry_every: int = 3) -> PassportDemo:
-    """Issue, monitor, collect and recycle on the loaded demo fleet (see module docstring)."""
-    svc = app.passports
-    epr = app.epr
+def load_passport_demo(
+    passports: PassportService, epr: EprService, trace: TraceService, *, company_prefixes: Mapping[str, str],
+    telemetry_every: int = 3,
+) -> PassportDemo:
+    """Issue, monitor, collect and recycle on the loaded demo fleet (see module docstring).
+
+    ``company_prefixes`` maps the fleet's sites' GLNs to their parties' GS1 company prefixes (the
+    recyclers' recovered fractions are classes under their own prefix)."""
     result = PassportDemo()
-    issued = svc.issue_from_trace(actor=DEMO_ACTOR)
+    issued = passports.issue_from_trace(actor=DEMO_ACTOR)
     result.issued = len(issued.issued)
     models = [m.key for m in battery_models()]
     for n, market in enumerate(EU_MARKETS):
         epr.register_producer(PRODUCER, market, f"{market}-BATT-{2025000 + 17 * (n + 1)}", models=models,
                               pro=None if market != "FR" else "Batribox (demo)", actor=DEMO_ACTOR)
-    with app.uow.read() as conn:
-        rows = conn.execute(text(
-            "SELECT p.passport_id, p.created_at FROM passport p WHERE p.predecessor_id IS NULL ORDER BY p.id")).all()
-    for n, (passport_id, _created) in enumerate(rows):
+    for n, passport_id in enumerate(issued.issued):
         if n % telemetry_every:
             continue
-        start = svc.get(passport_id).sections.get("GeneralProductInformation", {}).get("puttingIntoService")
+        start = passports.get(passport_id).sections.get("GeneralProductInformation", {}).get("puttingIntoService")
         if isinstance(start, str):
-            result.telemetry += _telemetry(svc, passport_id, parse_time(start), n)
+            result.telemetry += _telemetry(passports, passport_id, parse_time(start), n)
     years: dict[int, int] = {}
     by_recycler: dict[str, list[tuple[str, int]]] = {}
-    for key, removed_at in _removed_packs(app):
-        removal = _event(app, key, "repairing")
-        workshop = (removal or {}).get("bizLocation", {}).get("id")
-        if workshop is None:
-            continue
+    for key, removed_at, workshop in _removed_packs(passports, trace):
         at = from_us(removed_at) + timedelta(hours=2)
         _, changed = epr.collect([key], location=workshop, at=at, actor=DEMO_ACTOR)
         result.collected += len(changed)
         years[at.year] = years.get(at.year, 0) + len(changed)
-        received = _event(app, key, "receiving")
+        received = _event(trace, key, "receiving")
         site = (received or {}).get("bizLocation", {}).get("id")
         if site and received is not None:
             when = max(parse_time(received["eventTime"]), removed_at) + 21 * 86_400_000_000
@@ -162,7 +181,7 @@ def load_passport_demo(app: Roadpass, *, telemetry_every: int = 3) -> PassportDe
         gln = canonical_id(site).rsplit("/", 1)[-1]
         at = from_us(max(t for _, t in packs))
         _, ceased = epr.recycle([k for k, _ in packs], location=site, at=at, actor=DEMO_ACTOR, recovery=RECOVERY,
-                                efficiency=EFFICIENCY, output_classes=_output_classes(gln))
+                                efficiency=EFFICIENCY, output_classes=_output_classes(gln, company_prefixes))
         result.recycled += len(ceased)
     result.report_year = max(years, key=lambda y: years[y]) if years else None
     return result

@@ -158,6 +158,7 @@ def evaluate_targets(report: EprReport) -> list[dict[str, Any]]:
 
 def report_chart_png(report: EprReport) -> bytes:
     """A bar chart of the report's rates against the nearest target of each, as PNG bytes."""
+    # matplotlib is heavy and only reports draw: kept off the start-up path (and Agg set before pyplot).
     import matplotlib
 
     matplotlib.use("Agg")
@@ -205,6 +206,7 @@ def report_html(report: EprReport) -> str:
 
 def report_pdf(report: EprReport) -> bytes:
     """The report as a one-page A4 PDF: the figures, the chart, the targets with their citations."""
+    # matplotlib is heavy and only reports draw: kept off the start-up path (and Agg set before pyplot).
     import matplotlib
 
     matplotlib.use("Agg")

@@ -9,79 +9,55 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import orjson
-from sqlalchemy import select, text
 
 from roadpass.passport.assemble import assemble
 from roadpass.passport.epr.events import RECYCLING, collection_document, recycling_document
 from roadpass.passport.epr.report import ELEMENTS, EprReport, RecyclerFigures
 from roadpass.passport.lifecycle import TransitionRefused, mark_waste, recycle
+from roadpass.passport.market import first_sale, placements
+from roadpass.passport.ports import EprRecords
+from roadpass.passport.records import Registration, new_op_id
 from roadpass.passport.service import PassportNotFound, PassportService
-from roadpass.store import passport_reads as reads
-from roadpass.store import passport_tables as pt
-from roadpass.store import passports as repo
+from roadpass.ports import Transactions
 from roadpass.trace.identifiers import canonical_id
+from roadpass.trace.service import TraceService
 from roadpass.trace.timeutil import from_us
 
-__all__ = ["EprService", "Registration"]
+__all__ = ["EprService"]
 
-
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """A producer's registration in one member state (Art. 55)."""
-
-    producer_key: str
-    member_state: str
-    registration_number: str
-    categories: tuple[str, ...]
-    models: tuple[str, ...]
-    pro: str | None
+RULE_REGISTER = "Reg. (EU) 2023/1542 Art. 55"
 
 
 class EprService:
     """Extended producer responsibility (see module docstring)."""
 
-    def __init__(self, passports: PassportService) -> None:
+    def __init__(self, records: Transactions[EprRecords], passports: PassportService, trace: TraceService) -> None:
+        self.records = records
         self.passports = passports
-        self.uow = passports.uow
-        self.trace = passports.trace
+        self.trace = trace
 
     def register_producer(
         self, producer_key: str, member_state: str, registration_number: str, *, models: Sequence[str],
         categories: Sequence[str] = ("ev",), pro: str | None = None, actor: str,
     ) -> Registration:
-        """Record a registration in a member state's register of producers (Art. 55), ledgered."""
+        """Record a registration in a member state's register of producers (Art. 55), ledgered; a
+        registration already recorded is not recorded twice."""
         reg = Registration(producer_key, member_state.upper(), registration_number, tuple(categories),
                            tuple(models), pro)
-        with self.uow.write() as conn:
-            t = pt.producer_registration
-            exists = conn.execute(select(t.c.id).where(
-                t.c.producer_key == producer_key, t.c.member_state == reg.member_state,
-                t.c.registration_number == registration_number)).first()
-            if exists is None:
-                op_id = repo.new_op_id()
-                conn.execute(t.insert().values(
-                    producer_key=producer_key, member_state=reg.member_state, registration_number=registration_number,
-                    categories=orjson.dumps(list(categories)).decode(), models=orjson.dumps(list(models)).decode(),
-                    pro=pro, registered_at=repo.now_us(), op_id=op_id))
-                repo.ledgered(conn, actor=actor, action="epr.producer.register", rule="Reg. (EU) 2023/1542 Art. 55",
-                              op_id=op_id, tables=["producer_registration"])
+        with self.records.write() as records:
+            if not records.has_registration(producer_key, reg.member_state, registration_number):
+                op_id = new_op_id()
+                records.add_registration(reg, op_id=op_id)
+                records.ledgered(actor=actor, action="epr.producer.register", rule=RULE_REGISTER, op_id=op_id,
+                                 tables=["producer_registration"])
         return reg
 
     def registrations(self, producer_key: str | None = None) -> list[Registration]:
         """Registrations, optionally of one producer."""
-        t = pt.producer_registration
-        query = select(t).order_by(t.c.producer_key, t.c.member_state)
-        if producer_key:
-            query = query.where(t.c.producer_key == producer_key)
-        with self.uow.read() as conn:
-            return [Registration(r.producer_key, r.member_state, r.registration_number,
-                                 tuple(orjson.loads(r.categories)), tuple(orjson.loads(r.models)), r.pro)
-                    for r in conn.execute(query)]
+        with self.records.read() as records:
+            return records.registrations(producer_key)
 
     # ------------------------------------------------------------------------------------ events
 
@@ -116,10 +92,10 @@ class EprService:
         """Capture a recycling TransformationEvent (inputs: the batteries; outputs: recovered materials,
         ``recovery[element]`` of the contained mass; ``efficiency`` of the input mass counted as recycling)
         and make each battery's passport cease (Art. 77(8))."""
-        with self.uow.read() as conn:
-            keys = {ident: canonical_id(ident) for ident in identifiers}
-            units = reads.unit_ids_for_keys(conn, list(keys.values()))
-            models = reads.model_of_passports(conn, list(units.values()))
+        keys = {ident: canonical_id(ident) for ident in identifiers}
+        with self.records.read() as records:
+            units = records.unit_ids_for_keys(list(keys.values()))
+            models = records.passport_models(list(units.values()))
         input_kg = 0.0
         contained: dict[str, float] = {}
         for key in keys.values():
@@ -127,7 +103,7 @@ class EprService:
             if found is None:
                 continue
             input_kg += found[1]
-            for element, kg in orjson.loads(found[2]).items():
+            for element, kg in found[2].items():
                 contained[element] = contained.get(element, 0.0) + float(kg)
         outputs = {e: (output_classes[e], contained.get(e, 0.0) * recovery.get(e, 0.0))
                    for e in ELEMENTS if e in output_classes and contained.get(e, 0.0) > 0}
@@ -155,63 +131,64 @@ class EprService:
         member_state = member_state.upper()
         regs = [r for r in self.registrations(producer_key) if r.member_state == member_state]
         models = sorted({m for r in regs for m in r.models})
-        with self.uow.read() as conn:
-            name = conn.execute(text("SELECT name FROM party WHERE key = :k"), {"k": producer_key}).scalar()
-            placements = reads.placed_on_market(conn, models)
-            collected = reads.collections(conn)
-            recycled = reads.recycling_events(conn, RECYCLING)
-            places = reads.location_countries(conn)
-            unit_materials = {
-                int(u): orjson.loads(m) for u, m in conn.execute(text(
-                    "SELECT p.unit_id, m.materials FROM passport p JOIN passport_model m ON m.id = p.model_id "
-                    "WHERE p.unit_id IS NOT NULL"))
-            }
-            unit_of_pk: dict[int, int] = dict(conn.execute(text("SELECT id, unit_id FROM passport")).all())
-            keys_of_units: dict[str, int] = dict(conn.execute(text(
-                "SELECT u.key, u.id FROM unit u JOIN passport p ON p.unit_id = u.id")).all())
+        with self.records.read() as records:
+            name = records.producer_name(producer_key)
+            originals = records.original_passports(models)
+            placed = placements(originals, first_sale(records.sold_links([o.unit_id for o in originals])))
+            collected = records.collections()
+            recycled = records.recycling_events(RECYCLING)
+            sites = records.sites()
+            unit_materials = records.unit_materials()
+            unit_of_pk = records.passport_units()
+            battery_units = records.battery_units()
         report = EprReport(
-            producer_key=producer_key, producer_name=str(name or producer_key), member_state=member_state, year=year,
+            producer_key=producer_key, producer_name=name or producer_key, member_state=member_state, year=year,
             registration_number=regs[0].registration_number if regs else None, pro=regs[0].pro if regs else None,
             models=models, chemistry="lithium",
             category=regs[0].categories[0] if regs and regs[0].categories else "ev",
         )
-        ours: set[int] = set()
-        for p in placements:
+        for p in placed:
             if p.country != member_state:
                 continue
-            ours.add(p.passport_pk)
             placed_year = from_us(p.at).year
             report.placed_kg_by_year[placed_year] = report.placed_kg_by_year.get(placed_year, 0.0) + p.mass_kg
             if placed_year == year:
                 report.placed_count += 1
                 report.placed_kg += p.mass_kg
         collected_units: set[int] = set()
-        for pk, model_key, mass, at, _location, country in collected:
-            if model_key in models and country == member_state and from_us(at).year == year:
+        for c in collected:
+            if c.model_key in models and c.country == member_state and from_us(c.at).year == year:
                 report.collected_count += 1
-                report.collected_kg += mass
-                collected_units.add(int(unit_of_pk.get(pk) or -1))
+                report.collected_kg += c.mass_kg
+                collected_units.add(int(unit_of_pk.get(c.passport_pk) or -1))
         by_site: dict[str, RecyclerFigures] = {}
-        for at, doc, location, country in recycled:
-            if from_us(at).year != year:
+        for event in recycled:
+            if from_us(event.at).year != year:
                 continue
-            inputs = [keys_of_units.get(canonical_id(e)) for e in doc.get("inputEPCList", [])]
+            inputs = [battery_units.get(canonical_id(e)) for e in event.doc.get("inputEPCList", [])]
             mine = [u for u in inputs if u is not None and u in collected_units]
-            if not mine or not inputs:
-                continue
-            share = len(mine) / len(inputs)
-            label = places.get(str(location), (None, None, None))[0]
-            site = by_site.setdefault(str(location), RecyclerFigures(str(location), label, country))
-            site.batteries += len(mine)
-            site.input_kg += float(_ext(doc, "inputMassKg") or 0.0) * share
-            site.recycled_kg += float(_ext(doc, "recycledMassKg") or 0.0) * share
-            for element, kg in (_ext(doc, "recoveredKg") or {}).items():
-                site.recovered_kg[element] = site.recovered_kg.get(element, 0.0) + float(kg) * share
-            for element in ELEMENTS:
-                total = sum(float(unit_materials.get(u, {}).get(element, 0.0)) for u in mine)
-                site.contained_kg[element] = site.contained_kg.get(element, 0.0) + total
+            if mine:
+                site = sites.get(str(event.location))
+                figures = by_site.setdefault(str(event.location), RecyclerFigures(
+                    str(event.location), site.name if site else None, event.country))
+                _add_recycling(figures, event.doc, mine, len(mine) / len(inputs), unit_materials)
         report.recyclers = sorted(by_site.values(), key=lambda r: r.location)
         return report
+
+
+def _add_recycling(
+    site: RecyclerFigures, doc: Mapping[str, Any], mine: Sequence[int], share: float,
+    unit_materials: Mapping[int, Mapping[str, float]],
+) -> None:
+    """Add a recycling event's figures for the producer's batteries ``mine`` (``share`` of its inputs)."""
+    site.batteries += len(mine)
+    site.input_kg += float(_ext(doc, "inputMassKg") or 0.0) * share
+    site.recycled_kg += float(_ext(doc, "recycledMassKg") or 0.0) * share
+    for element, kg in (_ext(doc, "recoveredKg") or {}).items():
+        site.recovered_kg[element] = site.recovered_kg.get(element, 0.0) + float(kg) * share
+    for element in ELEMENTS:
+        total = sum(float(unit_materials.get(u, {}).get(element, 0.0)) for u in mine)
+        site.contained_kg[element] = site.contained_kg.get(element, 0.0) + total
 
 
 def _ext(doc: Mapping[str, Any], name: str) -> Any:

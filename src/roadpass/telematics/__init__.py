@@ -1,1 +1,0 @@
-"""roadpass telematics."""
