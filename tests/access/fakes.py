@@ -5,8 +5,7 @@ through the HTTP API)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from roadpass.access.model import ApiKeyInfo, Party, Share, ShareKind, User
@@ -227,21 +226,6 @@ class FakeAccessRecords:
 
     def events_at(self, location_prefixes: Sequence[str]) -> int:
         return sum(1 for e in self.events if e.startswith(tuple(location_prefixes)))
-
-
-class FakeTransactions:
-    """Hands out the one in-memory records object (no isolation: the tests are single-threaded)."""
-
-    def __init__(self, records: FakeAccessRecords) -> None:
-        self.records = records
-
-    @contextmanager
-    def read(self) -> Iterator[FakeAccessRecords]:
-        yield self.records
-
-    @contextmanager
-    def write(self) -> Iterator[FakeAccessRecords]:
-        yield self.records
 
 
 @dataclass(frozen=True)

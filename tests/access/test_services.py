@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fakes import InMemoryTransactions
 from roadpass.access.admin import AdminError, AdminService
 from roadpass.access.demo import DEMO_SIGN_INS, ensure_demo_access
 from roadpass.access.model import Caller, Party, Principal, ShareKind, now_us
@@ -18,7 +19,7 @@ from roadpass.access.service import AccessService, Refused, SignInFailed
 from roadpass.settings import Settings
 from roadpass.web.home import home_context
 
-from .fakes import FakeAccessRecords, FakeTransactions, FakeUnits, Unit
+from .fakes import FakeAccessRecords, FakeUnits, Unit
 
 DAY = 86_400_000_000
 MAKER_GCP = "4000001"
@@ -46,8 +47,8 @@ def node() -> Iterator[Node]:
         Unit(OTHER, "VIN00000000000009", market="DE"),
     ], events=[f"https://id.gs1.org/414/{MAKER_GCP}00001", "https://id.gs1.org/414/5000001000001"])
     settings = Settings(database_url="sqlite://", environment="test")
-    access = AccessService(FakeTransactions(records), settings)
-    admin = AdminService(FakeTransactions(records), access, FakeUnits({"VIN00000000000001": VEHICLE}), settings)
+    access = AccessService(InMemoryTransactions(records), settings)
+    admin = AdminService(InMemoryTransactions(records), access, FakeUnits({"VIN00000000000001": VEHICLE}), settings)
     yield Node(records, access, admin, settings)
     access.close()
 

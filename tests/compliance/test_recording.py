@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
 
 from conftest import TODAY, car, make_evidence
+from fakes import InMemoryTransactions
 from roadpass.compliance.actions import ActionItem, Decision, make_decision
 from roadpass.compliance.evidence import Evidence
 from roadpass.compliance.ports import ComplianceRecords
@@ -164,21 +164,6 @@ class FakeRecords:
         self.ledger.append(draft)
 
 
-class FakeTransactions:
-    """:class:`roadpass.ports.Transactions` over one :class:`FakeRecords` (nothing to commit or roll back)."""
-
-    def __init__(self, records: FakeRecords) -> None:
-        self.records = records
-
-    @contextmanager
-    def read(self) -> Iterator[ComplianceRecords]:
-        yield self.records
-
-    @contextmanager
-    def write(self) -> Iterator[ComplianceRecords]:
-        yield self.records
-
-
 def _result(rid: str, status: str, severity: str = "major") -> RequirementResult:
     return RequirementResult(rid, rid, "cybersecurity", severity, status, f"{rid} is {status}")  # type: ignore[arg-type]
 
@@ -296,7 +281,7 @@ def test_a_decision_is_ledgered_under_its_kind_and_returned_with_its_id() -> Non
 @pytest.fixture
 def service() -> tuple[ComplianceService, FakeRecords]:
     records = FakeRecords()
-    return ComplianceService(FakeTransactions(records), actor="svc"), records
+    return ComplianceService(InMemoryTransactions[ComplianceRecords](records), actor="svc"), records
 
 
 def test_service_refuses_unknown_markets_and_evidence_for_unknown_products(

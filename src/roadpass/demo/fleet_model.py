@@ -234,7 +234,7 @@ def as_datetime(ts: int) -> datetime:
 def fleet_data() -> dict[str, Any]:
     """The parsed ``fleet_data.yaml`` (read once, on first use)."""
     text = resources.files("roadpass.demo").joinpath("fleet_data.yaml").read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster to load
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the C loader
     data: dict[str, Any] = yaml.load(text, Loader=loader)
     return data
 

@@ -7,13 +7,14 @@ service instead of the connection itself (see :mod:`roadpass.ports`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from roadpass.store.engine import WRITE_OPTION
+from roadpass.store.engine import WRITE_OPTION, is_sqlite
 
 __all__ = ["StoreTransactions", "UnitOfWork"]
 
@@ -25,11 +26,15 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Writers of this process queue here, so that a waiting writer is
+        # woken when the lock is free instead of polling through SQLite's busy handler, whose back-off sleeps
+        # grow to 100 ms (sqlite3.c, sqliteDefaultBusyCallback); BEGIN IMMEDIATE still orders processes.
+        self._writer: threading.RLock | nullcontext[None] = threading.RLock() if is_sqlite(engine) else nullcontext()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction (SQLite: ``BEGIN IMMEDIATE``, the single writer); commit on clean exit."""
-        with self.engine.connect() as conn:
+        with self._writer, self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn

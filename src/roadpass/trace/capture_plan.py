@@ -46,6 +46,8 @@ __all__ = [
     "EventPlan",
     "Triage",
     "capture_ledger",
+    "emptying_deletes",
+    "market_locations",
     "newer_markets",
     "now_us",
     "plan_containment",
@@ -54,6 +56,7 @@ __all__ = [
     "plan_markets",
     "plan_master_data",
     "rejection_ledger",
+    "stored_units",
     "triage",
 ]
 
