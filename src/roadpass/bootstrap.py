@@ -23,10 +23,14 @@ from roadpass.store.compliance import SqlComplianceRecords
 from roadpass.store.engine import make_engine
 from roadpass.store.epr import SqlEprRecords
 from roadpass.store.ledger import SqlLedgerRecords
+from roadpass.store.master_data import SqlMasterDataRecords
 from roadpass.store.migrate import upgrade
+from roadpass.store.named_queries import SqlNamedQueryRecords
 from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
 from roadpass.store.trace_records import SqlTraceStore
 from roadpass.store.uow import StoreTransactions, UnitOfWork
+from roadpass.trace.master_data_service import MasterDataService
+from roadpass.trace.named_query_service import NamedQueryService
 from roadpass.trace.service import TraceService
 
 __all__ = ["Roadpass", "bootstrap"]
@@ -40,12 +44,14 @@ class Roadpass:
     engine: Engine
     uow: UnitOfWork
     trace: TraceService
+    master_data: MasterDataService
     ledger: LedgerService
     access: AccessService
     admin: AdminService
     passports: PassportService
     epr: EprService
     compliance: ComplianceService
+    queries: NamedQueryService
 
     def close(self) -> None:
         """Stop background work and release database connections."""
@@ -68,10 +74,12 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
         engine=engine,
         uow=uow,
         trace=trace,
+        master_data=MasterDataService(StoreTransactions(uow, SqlMasterDataRecords)),
         ledger=LedgerService(StoreTransactions(uow, SqlLedgerRecords)),
         access=access,
         admin=AdminService(StoreTransactions(uow, SqlAccessRecords), access, trace, settings),
         passports=passports,
         epr=EprService(StoreTransactions(uow, SqlEprRecords), passports, trace),
         compliance=ComplianceService(StoreTransactions(uow, SqlComplianceRecords)),
+        queries=NamedQueryService(StoreTransactions(uow, SqlNamedQueryRecords)),
     )

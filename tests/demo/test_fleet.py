@@ -28,11 +28,13 @@ from roadpass.demo.fleet import (
     FleetTruth,
     fleet_ground_truth,
     fleet_locations,
+    fleet_master_data,
     fleet_parties,
     generate_fleet,
 )
 from roadpass.demo.fleet_model import ROLES, model_year_code, vin_check_digit
 from roadpass.demo.fleet_plan import Planner
+from roadpass.trace.identifiers import canonical_id
 
 SMALL = FleetSpec(vehicles=200, events_per_document=250)
 MEDIUM = FleetSpec(vehicles=1500, seed=11)
@@ -115,6 +117,30 @@ def test_first_document_carries_master_data(small_docs: list[dict[str, Any]]) ->
             if key in event:
                 assert event[key]["id"].rsplit(".", 1)[0] + ".0" in locations, event[key]
     assert used <= classes
+
+
+def test_every_product_site_and_read_point_in_the_events_has_a_cbv_name(
+    medium_events: list[dict[str, Any]],
+) -> None:
+    vocabularies = {v["type"].rsplit(":", 1)[1]: v["vocabularyElementList"] for v in fleet_master_data()}
+    named: dict[str, str] = {}
+    for kind, elements in vocabularies.items():
+        for element in elements:
+            attrs = {a["id"]: a["attribute"] for a in element["attributes"]}
+            # CBV 2.0 §8: sites, read points and parties have #name; trade items a description.
+            name = attrs.get(_MDA + "name") or attrs.get(_MDA + "tradeItemDescription")
+            assert isinstance(name, str) and name, (kind, element["id"])
+            assert len(attrs.get(_MDA + "descriptionShort", "")) <= 35, element["id"]
+            named[canonical_id(element["id"])] = name
+    for point in vocabularies["ReadPoint"]:
+        attrs = {a["id"]: a["attribute"] for a in point["attributes"]}
+        assert canonical_id(point["id"]).startswith(f"https://id.gs1.org/414/{attrs['urn:epcglobal:cbv:mda:site']}/254/")
+    for event in medium_events:
+        assert canonical_id(event["readPoint"]["id"]) in named, event["readPoint"]
+        keys = [q["epcClass"] for k in ("quantityList", "inputQuantityList") for q in event.get(k, [])]
+        keys += [e for k in ("epcList", "childEPCs", "outputEPCList") for e in event.get(k, []) if ":giai:" not in e]
+        for key in keys:
+            assert canonical_id(key)[:36] in named, key  # the product: https://id.gs1.org/01/ + GTIN-14
 
 
 def test_event_time_zone_offsets_match_the_sites(small_docs: list[dict[str, Any]]) -> None:

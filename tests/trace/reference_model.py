@@ -75,20 +75,26 @@ class ReferenceModel:
         return {u for u in holders if u in self.vins} | self.roots(target, at)
 
     def where_used_ever(self, target: str) -> dict[str, list[tuple[int, int]]]:
-        """VIN units that ever held ``target`` with their spans, plus units that are its root now."""
+        """VIN units that ever held ``target`` with their spans, plus every other unit that was the root of
+        its chain while holding it, with the stretches of being root that end because the unit let go of
+        ``target`` (it no longer holds it at the stretch's end) or that have not ended. A stretch that ends
+        because the unit went into a parent while holding ``target`` is the new root's from then on."""
         instants = sorted({f.time for f in self.facts})
         spans: dict[str, list[tuple[int, int]]] = {}
+        rooted: dict[str, list[tuple[int, int]]] = {}
         for i, start in enumerate(instants):
             end = instants[i + 1] if i + 1 < len(instants) else FOREVER
+            roots = self.roots(target, start)
             for unit in self.holders(target, start):
-                if unit not in self.vins:
+                if unit not in self.vins and unit not in roots:
                     continue
-                current = spans.setdefault(unit, [])
+                current = (spans if unit in self.vins else rooted).setdefault(unit, [])
                 if current and current[-1][1] == start:
                     current[-1] = (current[-1][0], end)
                 else:
                     current.append((start, end))
-        now = instants[-1] if instants else 0
-        for unit in self.roots(target, now):
-            spans.setdefault(unit, [])
+        for unit, stretches in rooted.items():
+            kept = [(a, b) for a, b in stretches if b == FOREVER or unit not in self.holders(target, b)]
+            if kept:
+                spans[unit] = kept
         return spans

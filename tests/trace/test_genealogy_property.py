@@ -15,7 +15,7 @@ from reference_sql import where_used as where_used_sql
 
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.settings import Settings
-from roadpass.trace.genealogy import WhereUsedResult
+from roadpass.trace.genealogy import Edge, WhereUsedResult, where_used_spans
 from roadpass.trace.identifiers import canonical_id
 from roadpass.trace.timeutil import to_us
 
@@ -39,11 +39,17 @@ VEHICLES = {f"urn:epc:id:giai:0614141.{_vin(i)}": _vin(i) for i in range(1, 4)}
 PACKS = [f"urn:epc:id:sgtin:0614141.100001.{i}" for i in range(1, 4)]
 MODULES = [f"urn:epc:id:sgtin:0614141.100002.{i}" for i in range(1, 7)]
 LOTS = [f"urn:epc:class:lgtin:0614141.100003.L{i}" for i in range(1, 3)]
+# Units identified by an SGTIN, not vehicles (stationary storage): they hold packs at the top of their
+# chain, let go of them (a swap) and go into vehicles themselves, so where-used meets holders without a VIN.
+UNITS = [f"urn:epc:id:sgtin:0614141.100004.{i}" for i in range(1, 3)]
 V = list(VEHICLES)
 
-# (kind, parent, child): containment steps are vehicle⊃pack, pack⊃module; made-from is module←lot.
+# (kind, parent, child): containment steps are vehicle⊃pack, storage unit⊃pack, vehicle⊃storage unit,
+# pack⊃module; made-from is module←lot.
 step = st.one_of(
     st.tuples(st.sampled_from(["ADD", "DELETE", "OBSERVE"]), st.sampled_from(V), st.sampled_from(PACKS)),
+    st.tuples(st.sampled_from(["ADD", "DELETE", "OBSERVE"]), st.sampled_from(UNITS), st.sampled_from(PACKS)),
+    st.tuples(st.sampled_from(["ADD", "DELETE"]), st.sampled_from(V), st.sampled_from(UNITS)),
     st.tuples(st.sampled_from(["ADD", "DELETE", "ADD"]), st.sampled_from(PACKS), st.sampled_from(MODULES)),
     st.tuples(st.just("MADE_FROM"), st.sampled_from(MODULES), st.sampled_from(LOTS)),
 )
@@ -89,10 +95,25 @@ def _same_as_sql(app: Roadpass, target: str, at: int | None, result: WhereUsedRe
             break
         page = fresh.page(page.after, size)
     assert paged == list(sql), (target, at, size)
+    _same_as_rule(app, target, at, result)
     assert list(result) == list(sql), (target, at)
     assert (result.vins, result.vehicles_now, result.by_market, result.by_supplier) == (
         sql.vins, sql.vehicles_now, sql.by_market, sql.by_supplier
     ), (target, at)
+
+
+def _same_as_rule(app: Roadpass, target: str, at: int | None, result: WhereUsedResult) -> None:
+    """The domain's statement of the rule (``where_used_spans``) over the stored links gives the same hits."""
+    with app.uow.read() as conn:
+        links = conn.exec_driver_sql("SELECT parent_id, child_id, kind, valid_from, valid_to FROM link").all()
+        units = {int(i): (str(k), v) for i, k, v in conn.exec_driver_sql("SELECT id, key, vin FROM unit")}
+    up: dict[int, list[Edge]] = {}
+    for parent, child, kind, start, end in links:
+        up.setdefault(int(child), []).append(Edge(int(parent), int(child), int(kind), int(start), int(end)))
+    vehicles = {i for i, (_k, vin) in units.items() if vin}
+    rule = where_used_spans(app.trace.resolve(target).id, up, vehicles, at)
+    want = {units[h.unit][0]: (h.spans, sorted(units[v][0] for v in h.via)) for h in rule}
+    assert {h.key: (h.spans, list(h.via)) for h in result} == want, (target, at)
 
 
 @settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -124,7 +145,7 @@ def test_stored_genealogy_matches_reference_model(
                 assert {h.key for h in hits} == set(model.where_used_ever(target)), (target, "interim")
         last = len(steps)
         instants = [to_us(T0 + timedelta(hours=i, minutes=m)) for i in range(-1, last + 1) for m in (0, 30)]
-        for target in {canonical_id(x) for x in [*PACKS, *MODULES, *LOTS]}:
+        for target in {canonical_id(x) for x in [*UNITS, *PACKS, *MODULES, *LOTS]}:
             if not any(target in (f.parent, f.child) for f in model.facts):
                 continue
             _unit, hits = app.trace.where_used(target)
@@ -133,13 +154,12 @@ def test_stored_genealogy_matches_reference_model(
             want = model.where_used_ever(target)
             assert set(got) == set(want), (target, got, want)
             for key, spans in want.items():
-                if spans:
-                    assert got[key] == spans, (target, key)
+                assert got[key] == spans, (target, key)
             for at in instants:
                 _unit, hits_at = app.trace.where_used(target, at)
                 _same_as_sql(app, target, at, hits_at)
                 assert {h.key for h in hits_at} == model.where_used_at(target, at), (target, at)
-        for root in {canonical_id(x) for x in [*V, *PACKS, *MODULES]}:
+        for root in {canonical_id(x) for x in [*V, *UNITS, *PACKS, *MODULES]}:
             if not any(root in (f.parent, f.child) for f in model.facts):
                 continue
             for at in [*instants, None]:

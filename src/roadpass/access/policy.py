@@ -46,8 +46,11 @@ class Op(StrEnum):
     EVENTS_READ = "events.read"
     EVENTS_CAPTURE = "events.capture"
     CAPTURE_JOBS_READ = "capture_jobs.read"
+    QUERIES_READ = "queries.read"
+    QUERIES_WRITE = "queries.write"
     TRACE_AS_BUILT = "trace.as_built"
     TRACE_WHERE_USED = "trace.where_used"
+    MASTER_DATA_READ = "masterdata.read"
     LEDGER_READ = "ledger.read"
     LEDGER_VERIFY = "ledger.verify"
     PARTIES_READ = "parties.read"
@@ -98,8 +101,14 @@ RULES: dict[Op, dict[str, Effect]] = {
     # Authorities observe; they do not write supply-chain events. The operator runs the node, not a plant.
     Op.EVENTS_CAPTURE: _row("- A A A A A A A - -"),
     Op.CAPTURE_JOBS_READ: _row("- O O O O O O O O O"),
+    # Named queries (EPCIS 2.0 REST /queries) belong to the party that made them: it lists, reads and deletes
+    # them; the operator sees every party's definitions (not their events: running one is events.read).
+    Op.QUERIES_READ: _row("- O O O O O O O O A"),
+    Op.QUERIES_WRITE: _row("- O O O O O O O O O"),
     Op.TRACE_AS_BUILT: _row("- S S S S S S S S S"),
     Op.TRACE_WHERE_USED: _row("- S S S S S S S S S"),
+    # Master data names products, sites and parties: anyone signed in reads it, as a partner reads a label.
+    Op.MASTER_DATA_READ: _row("- A A A A A A A A A"),
     # The ledger names every party's actions: a party reads its own entries; authorities and the
     # operator audit all of them. Anyone signed in may verify the chain (the answer names no data).
     Op.LEDGER_READ: _row("- O O O O O O O A A"),
@@ -143,9 +152,63 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/events"): Op.EVENTS_READ,
     ("POST", "/events"): Op.EVENTS_CAPTURE,
     ("GET", "/events/{event_id:path}"): Op.EVENTS_READ,
+    # EPCIS 2.0 REST top level: discovery is public; collections, items and their events are events.read
+    # (each lists or answers only what the caller's visibility sees).
+    ("OPTIONS", "/"): Op.PUBLIC,
+    ("OPTIONS", "/events"): Op.PUBLIC,
+    ("OPTIONS", "/capture/{capture_id}"): Op.PUBLIC,
+    ("OPTIONS", "/events/{event_id:path}"): Op.PUBLIC,
+    ("DELETE", "/nextPageToken/{token}"): Op.EVENTS_READ,
+    ("GET", "/eventTypes"): Op.EVENTS_READ,
+    ("OPTIONS", "/eventTypes"): Op.PUBLIC,
+    ("GET", "/eventTypes/{value:path}"): Op.EVENTS_READ,
+    ("OPTIONS", "/eventTypes/{value:path}"): Op.PUBLIC,
+    ("GET", "/eventTypes/{value:path}/events"): Op.EVENTS_READ,
+    ("OPTIONS", "/eventTypes/{value:path}/events"): Op.PUBLIC,
+    ("GET", "/epcs"): Op.EVENTS_READ,
+    ("OPTIONS", "/epcs"): Op.PUBLIC,
+    ("GET", "/epcs/{value:path}"): Op.EVENTS_READ,
+    ("OPTIONS", "/epcs/{value:path}"): Op.PUBLIC,
+    ("GET", "/epcs/{value:path}/events"): Op.EVENTS_READ,
+    ("OPTIONS", "/epcs/{value:path}/events"): Op.PUBLIC,
+    ("GET", "/bizSteps"): Op.EVENTS_READ,
+    ("OPTIONS", "/bizSteps"): Op.PUBLIC,
+    ("GET", "/bizSteps/{value:path}"): Op.EVENTS_READ,
+    ("OPTIONS", "/bizSteps/{value:path}"): Op.PUBLIC,
+    ("GET", "/bizSteps/{value:path}/events"): Op.EVENTS_READ,
+    ("OPTIONS", "/bizSteps/{value:path}/events"): Op.PUBLIC,
+    ("GET", "/bizLocations"): Op.EVENTS_READ,
+    ("OPTIONS", "/bizLocations"): Op.PUBLIC,
+    ("GET", "/bizLocations/{value:path}"): Op.EVENTS_READ,
+    ("OPTIONS", "/bizLocations/{value:path}"): Op.PUBLIC,
+    ("GET", "/bizLocations/{value:path}/events"): Op.EVENTS_READ,
+    ("OPTIONS", "/bizLocations/{value:path}/events"): Op.PUBLIC,
+    ("GET", "/readPoints"): Op.EVENTS_READ,
+    ("OPTIONS", "/readPoints"): Op.PUBLIC,
+    ("GET", "/readPoints/{value:path}"): Op.EVENTS_READ,
+    ("OPTIONS", "/readPoints/{value:path}"): Op.PUBLIC,
+    ("GET", "/readPoints/{value:path}/events"): Op.EVENTS_READ,
+    ("OPTIONS", "/readPoints/{value:path}/events"): Op.PUBLIC,
+    ("GET", "/dispositions"): Op.EVENTS_READ,
+    ("OPTIONS", "/dispositions"): Op.PUBLIC,
+    ("GET", "/dispositions/{value:path}"): Op.EVENTS_READ,
+    ("OPTIONS", "/dispositions/{value:path}"): Op.PUBLIC,
+    ("GET", "/dispositions/{value:path}/events"): Op.EVENTS_READ,
+    ("OPTIONS", "/dispositions/{value:path}/events"): Op.PUBLIC,
+    ("OPTIONS", "/queries"): Op.PUBLIC,
+    ("GET", "/queries"): Op.QUERIES_READ,
+    ("POST", "/queries"): Op.QUERIES_WRITE,
+    ("OPTIONS", "/queries/{query_name}"): Op.PUBLIC,
+    ("GET", "/queries/{query_name}"): Op.QUERIES_READ,
+    ("DELETE", "/queries/{query_name}"): Op.QUERIES_WRITE,
+    ("OPTIONS", "/queries/{query_name}/events"): Op.PUBLIC,
+    ("GET", "/queries/{query_name}/events"): Op.EVENTS_READ,
     # Genealogy
     ("GET", "/trace/as-built/{identifier:path}"): Op.TRACE_AS_BUILT,
     ("GET", "/trace/where-used/{identifier:path}"): Op.TRACE_WHERE_USED,
+    # Master data (roadpass's own namespace: the EPCIS 2.0 REST bindings have none)
+    ("GET", "/masterdata"): Op.MASTER_DATA_READ,
+    ("GET", "/masterdata/{vocabulary_type}/{key:path}"): Op.MASTER_DATA_READ,
     # Ledger
     ("GET", "/ledger"): Op.LEDGER_READ,
     ("GET", "/ledger/verify"): Op.LEDGER_VERIFY,

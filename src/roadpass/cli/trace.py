@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -31,31 +33,34 @@ def _instant(at: str | None, as_json: bool) -> int | None:
         fail(str(exc), as_json=as_json)
 
 
-def _label(node: AsBuiltNode) -> str:
+def _label(node: AsBuiltNode, names: Mapping[str, str]) -> str:
     relation = "" if node.kind is None else ("[dim]made from[/] " if node.kind == 2 else "")
+    name = f"[cyan]{escape(names[node.key])}[/] " if node.key in names else ""
     vin = f" [bold]VIN {node.vin}[/]" if node.vin else ""
     since = f" [dim]since {iso_utc(node.since)}[/]" if node.since is not None else ""
-    return f"{relation}{node.key}{vin}{since}"
+    return f"{relation}{name}{node.key}{vin}{since}"
 
 
-def _add(branch: Tree, node: AsBuiltNode) -> None:
+def _add(branch: Tree, node: AsBuiltNode, names: Mapping[str, str]) -> None:
     for child in node.children:
-        _add(branch.add(_label(child)), child)
+        _add(branch.add(_label(child, names)), child, names)
 
 
 @trace_app.command("as-built")
 def as_built(identifier: IdArg, at: AtOpt = None, as_json: JsonOpt = False) -> None:
     """The whole as-built tree under a unit (vehicle → pack → modules → cell lots, ECUs, …)."""
     instant = _instant(at, as_json)
+    app = open_app()
     try:
-        tree = open_app().trace.as_built(identifier, instant)
+        tree = app.trace.as_built(identifier, instant)
     except UnitNotFound as exc:
         fail(str(exc), code=2, as_json=as_json)
     if as_json:
         print_json({"at": at, "nodes": tree.count(), "tree": as_built_json(tree)})
         return
-    root = Tree(_label(tree))
-    _add(root, tree)
+    names = app.master_data.names(tree.keys(), instant)  # products and lots, as named then, in one read
+    root = Tree(_label(tree, names))
+    _add(root, tree, names)
     console.print(root)
     console.print(f"{tree.count()} units" + (f" at {at}" if at else " now"))
 
@@ -64,21 +69,26 @@ def as_built(identifier: IdArg, at: AtOpt = None, as_json: JsonOpt = False) -> N
 def where_used(identifier: IdArg, at: AtOpt = None, as_json: JsonOpt = False) -> None:
     """Every vehicle that contains or contained a unit or lot: the recall blast radius."""
     instant = _instant(at, as_json)
+    app = open_app()
     try:
-        unit, hits = open_app().trace.where_used(identifier, instant)
+        unit, hits = app.trace.where_used(identifier, instant)
     except UnitNotFound as exc:
         fail(str(exc), code=2, as_json=as_json)
     summary = where_used_json(unit.key, at, hits)
     if as_json:
         print_json(summary)
         return
-    table = Table("VIN / unit", "market", "now", "contained", "via supplier")
+    names = app.master_data.names([unit.key, *(h.key for h in hits[:200] if not h.vin)], instant)
+    if unit.key in names:
+        console.print(f"[bold]{escape(names[unit.key])}[/] {unit.key}")
+    table = Table("VIN / unit", "name", "market", "now", "contained", "via supplier")
     for hit in hits[:200]:
         spans = "; ".join(
             f"{iso_utc(s.start)[:10]} → {'' if s.end >= FOREVER else iso_utc(s.end)[:10]}" for s in hit.spans
         )
         now = "yes" if hit.current else "no"
-        table.add_row(hit.vin or hit.key, hit.market or "", now, spans, ", ".join(hit.suppliers))
+        name = "" if hit.vin else names.get(hit.key, "")
+        table.add_row(hit.vin or hit.key, name, hit.market or "", now, spans, ", ".join(hit.suppliers))
     console.print(table)
     if len(hits) > 200:
         console.print(f"… and {len(hits) - 200} more (use --json for all)")

@@ -43,6 +43,7 @@ __all__ = [
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 RP_NAMESPACE = "https://roadpass.dev/ns/epcis/"
 _MDA = "urn:epcglobal:cbv:mda#"
+_CBV_SITE = "urn:epcglobal:cbv:mda:site"  # CBV 2.0 §8: a sub-site's site, the GLN of its SGLN
 
 
 def fleet_parties(spec: FleetSpec | None = None) -> list[DemoParty]:
@@ -61,11 +62,69 @@ def _attrs(pairs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     return [{"id": key, "attribute": value} for key, value in pairs]
 
 
-def fleet_master_data() -> list[dict[str, Any]]:
-    """The EPCIS master data ``vocabularyList``: business locations, parties and part classes.
+# Read points per site role, by SGLN extension, with what happens there (the planner's events read them).
+_READ_POINTS: dict[str, dict[str, str]] = {
+    "supplier plant": {"1": "commissioning station", "2": "production line", "3": "assembly line",
+                       "4": "end-of-line test"},
+    "vehicle plant": {"11": "body shop VIN stamping", "12": "final assembly line", "13": "end-of-line inspection"},
+    "export port": {"21": "export yard loading", "22": "export shipping office", "23": "export berth"},
+    "import port": {"31": "import berth", "32": "import yard receiving", "33": "customs clearance",
+                    "34": "truck gate"},
+    "dealer": {"1": "receiving dock", "2": "showroom"},
+    "recycler": {"1": "receiving dock", "2": "dismantling bay"},
+    "workshop": {"1": "service reception", "2": "repair bay", "3": "parts shipping"},
+}
 
-    Location attributes are CBV 2.0 master data attributes (``urn:epcglobal:cbv:mda#name``, ``#city``,
-    ``#countryCode``); roadpass-specific attributes use full IRIs under :data:`RP_NAMESPACE`.
+# CBV 2.0 §8: a trade item's short description is a string of at most 35 characters.
+_SHORT_DESCRIPTION = 35
+
+
+def _read_point_kinds(world: World) -> dict[str, tuple[str, ...]]:
+    """Site key → the read-point kinds (keys of :data:`_READ_POINTS`) its events use."""
+    plants = {site.loc.key for site, _code in world.plants}
+    exports = {m.origin.loc.key for m in world.markets}
+    imports = {m.port.loc.key for m in world.markets}
+    kinds: dict[str, tuple[str, ...]] = {}
+    for loc in fleet_locations():
+        if loc.role == "factory":
+            kinds[loc.key] = ("vehicle plant",) if loc.key in plants else ("supplier plant",)
+        elif loc.role == "port":
+            kinds[loc.key] = tuple(k for k, ports in (("export port", exports), ("import port", imports))
+                                   if loc.key in ports)
+        elif loc.role in _READ_POINTS:
+            kinds[loc.key] = (loc.role,)
+    return kinds
+
+
+def _read_points(world: World) -> list[dict[str, Any]]:
+    """ReadPoint elements: a sub-site's CBV 2.0 §8 ``#name`` and ``site`` (the GLN of its SGLN)."""
+    kinds = _read_point_kinds(world)
+    points = []
+    for loc in fleet_locations():
+        for kind in kinds.get(loc.key, ()):
+            for extension, purpose in _READ_POINTS[kind].items():
+                points.append({
+                    "id": loc.sgln[:-1] + extension,
+                    "attributes": _attrs([(_MDA + "name", f"{loc.name}, {purpose}"), (_CBV_SITE, loc.gln)]),
+                })
+    return points
+
+
+def _product(klass: str, name: str, maker: DemoParty) -> dict[str, Any]:
+    """An EPCClass element: a product by GTIN, with CBV 2.0 §8 trade item attributes."""
+    pairs: list[tuple[str, Any]] = [(_MDA + "tradeItemDescription", name)]
+    if len(name) <= _SHORT_DESCRIPTION:
+        pairs.append((_MDA + "descriptionShort", name))
+    pairs += [(_MDA + "manufacturerOfTradeItemPartyName", maker.name), (_MDA + "countryOfOrigin", maker.country)]
+    return {"id": klass, "attributes": _attrs(pairs)}
+
+
+def fleet_master_data() -> list[dict[str, Any]]:
+    """The EPCIS master data ``vocabularyList``: business locations, read points, parties and products.
+
+    Attributes are CBV 2.0 master data attributes (§8: ``urn:epcglobal:cbv:mda#name``, ``#city``,
+    ``#countryCode`` for sites and parties, ``#tradeItemDescription``, ``#descriptionShort`` for products);
+    roadpass-specific attributes use full IRIs under :data:`RP_NAMESPACE`.
     """
     parties, _ = catalogue()
     world = World()
@@ -95,20 +154,20 @@ def fleet_master_data() -> list[dict[str, Any]]:
         }
         for p in fleet_parties()
     ]
-    classes = [
-        {
-            "id": part.klass,
-            "attributes": _attrs([
-                (_MDA + "descriptionShort", part.name),
-                (_MDA + "manufacturerOfTradeItemPartyName", part.site.party.name),
-                (RP_NAMESPACE + "partKind", part.key),
-                (RP_NAMESPACE + "ecu", "true" if part.ecu else "false"),  # attribute values: number, string, object
-            ]),
-        }
-        for part in [world.module, world.pack, world.bms, *world.parts]
-    ]
+    cell = world.cell
+    cell_class = "urn:epc:idpat:sgtin:" + world.lot_prefix.rsplit(":", 1)[1] + "*"
+    cell_name = f"{cell['chemistry']} {cell['format']} cell {cell['capacity_ah']} Ah"
+    classes = [_product(cell_class, cell_name, world.cell_site.party)]
+    for part in [world.module, world.pack, world.bms, *world.parts]:
+        product = _product(part.klass, part.name, part.site.party)
+        product["attributes"] += _attrs([
+            (RP_NAMESPACE + "partKind", part.key),
+            (RP_NAMESPACE + "ecu", "true" if part.ecu else "false"),  # attribute values: number, string, object
+        ])
+        classes.append(product)
     return [
         {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": sites},
+        {"type": "urn:epcglobal:epcis:vtype:ReadPoint", "vocabularyElementList": _read_points(world)},
         {"type": "urn:epcglobal:epcis:vtype:Party", "vocabularyElementList": companies},
         {"type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": classes},
     ]

@@ -17,6 +17,7 @@ from roadpass.trace.genealogy import (
     Span,
     WhereUsedHit,
     WhereUsedResult,
+    holder_spans,
     normalise,
     ranked,
     supplier_of,
@@ -168,14 +169,53 @@ def where_used_indexed(
 
 
 def _top_holders(conn: Connection, index: GenealogyIndex, target: int, at: int | None) -> tuple[I64, I64, I64, I64]:
-    """The rows of the upward walk whose unit answers: vehicles, and any other unit that holds the target
-    at the instant without sitting in a parent then (loose stock, a removed pack at a workshop)."""
-    instant = NOW if at is None else at
-    nodes, lo, hi, via, held = index.walk_up(conn, target, at, instant=instant)
-    if len(nodes) == 0:
-        return nodes, lo, hi, via
-    chosen = index.vehicles(nodes) | ((lo <= instant) & (hi > instant) & ~held)
-    return nodes[chosen], lo[chosen], hi[chosen], via[chosen]
+    """The rows of the upward walk whose unit answers: vehicles, and the other units at the top of the
+    chain for the spans :func:`holder_spans` gives (a removed pack at a workshop, loose stock, a unit
+    that held the target and let go of it), each row cut to those spans."""
+    climb = index.top_of_chain(conn, target, at)
+    nodes, lo, hi, via = climb.node, climb.start, climb.end, climb.via
+    keep = np.flatnonzero(climb.vehicle)
+    if len(climb.loose) == 0:
+        return nodes[keep], lo[keep], hi[keep], via[keep]
+    rows = np.flatnonzero(climb.slot >= 0)  # every row of those units, held or not
+    unit, row_lo, row_hi = climb.slot[rows], lo[rows], hi[rows]
+    # Most such units (a removed pack, a loose module) hold the target over one stretch, the same span on
+    # every row: their piece is worked out on the arrays. It ends where the stretch ends (without `at`:
+    # the unit sat in no parent just before) or at the first parent link after `at`, and starts at the
+    # end of the last parent link before that, or where the stretch starts — what holder_spans gives.
+    first, last = np.empty(len(climb.loose), dtype=np.int64), np.empty(len(climb.loose), dtype=np.int64)
+    first[unit], last[unit] = row_lo, row_hi  # one row's span per unit; the others' compared with it
+    one = np.ones(len(climb.loose), dtype=bool)
+    one[unit[(row_lo != first[unit]) | (row_hi != last[unit])]] = False
+    owner, start, end = climb.link_owner, climb.link_start, climb.link_end
+    real = start < end
+    before = real & (end < last[owner] if at is None else end <= at)
+    np.maximum.at(first, owner[before], end[before])
+    if at is not None:
+        after = real & (start > at)
+        np.minimum.at(last, owner[after], start[after])
+    fast = one[unit]
+    mine = rows[fast]
+    # The others (a unit that held the target over several stretches) take the rule itself, one by one.
+    extra: list[tuple[int, int, int, int]] = []
+    for u in np.flatnonzero(~one).tolist():
+        held = [(int(lo[r]), int(hi[r]), int(via[r])) for r in rows[unit == u].tolist()]
+        holding = normalise(Span(a, b) for a, b, _below in held)
+        parents = normalise(Span(a, b) for a, b in zip(start[owner == u].tolist(), end[owner == u].tolist(),
+                                                        strict=True))
+        key = int(climb.loose[u])
+        for piece in holder_spans(holding, parents, at):
+            extra.extend(
+                (key, max(a, piece.start), min(b, piece.end), below)
+                for a, b, below in held if a < piece.end and b > piece.start
+            )
+    cut = np.array(extra, dtype=np.int64).reshape(-1, 4).T
+    return (
+        np.concatenate((nodes[keep], nodes[mine], cut[0])),
+        np.concatenate((lo[keep], first[unit[fast]], cut[1])),
+        np.concatenate((hi[keep], last[unit[fast]], cut[2])),
+        np.concatenate((via[keep], via[mine], cut[3])),
+    )
 
 
 def _hit_order(

@@ -20,14 +20,15 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection
 
-from roadpass.trace.timeutil import FOREVER, NOW
+from roadpass.trace.timeutil import FOREVER
 
-__all__ = ["GenealogyIndex", "VehicleTable"]
+__all__ = ["Climb", "GenealogyIndex", "VehicleTable"]
 
 BEGINNING = -FOREVER
 MAX_DEPTH = 32
@@ -116,6 +117,26 @@ class VehicleTable:
         )
 
 
+class Climb(NamedTuple):
+    """The upward walk from a target, for a where-used answer. Rows (``node``, ``start``, ``end``,
+    ``via``): the unit held the target during ``[start, end)`` and was reached from ``via``; each (node,
+    span, via) once. ``vehicle``: which rows' units carry a VIN. ``loose``: the units that may be at the
+    top of the chain (sorted), and ``slot``: each row's unit's position among them (-1: none of them).
+    ``link_owner``, ``link_start``, ``link_end``: every up-link of those units (position among them, span;
+    a removed link comes out empty)."""
+
+    node: I64
+    start: I64
+    end: I64
+    via: I64
+    vehicle: npt.NDArray[np.bool_]
+    loose: I64
+    slot: I64
+    link_owner: I64
+    link_start: I64
+    link_end: I64
+
+
 @dataclass(slots=True)
 class _State:
     offsets: I64 = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
@@ -138,6 +159,7 @@ class _State:
     # parts); a market change drops the unit from here (every change is in the change log).
     holders: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     supplier_signature: int = 0
+    scratch: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # -1 over unit ids, see _positions
     max_link: int = 0
     max_change: int = 0
     max_unit: int = 0
@@ -351,19 +373,52 @@ class GenealogyIndex:
 
     # -- asking ---------------------------------------------------------------------------------------
 
-    def walk_up(
-        self, conn: Connection, target: int, at: int | None = None, *, instant: int | None = None
-    ) -> tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]:
-        """Every unit above ``target``: arrays (node, start, end, via, held) — the unit held the target
-        during ``[start, end)`` and was reached from ``via``; only spans holding ``at`` when given. Each
-        (node, span, via) appears once. ``held`` tells, for rows whose span holds ``instant`` (default
-        ``at``, else now), whether the unit itself sat in a parent then (it is not the top of its chain)."""
-        moment = instant if instant is not None else (at if at is not None else NOW)
+    def top_of_chain(self, conn: Connection, target: int, at: int | None = None) -> Climb:
+        """The upward walk from ``target`` (only spans holding ``at`` when given), which of its units are
+        vehicles, and for the units that may be at the top of the chain (units without a VIN that sat in
+        no parent at the last instant of one of their rows, or at ``at`` when given) where their rows are
+        and their up-links. All from one look at the index, so they agree."""
         with self._lock:
             self.refresh(conn)
-            return self._walk(target, at, moment)
+            nodes, lo, hi, via, held = self._walk(target, at)
+            vehicle = self.vehicles(nodes)
+            loose = np.unique(nodes[~(held | vehicle)])
+            slot = self._positions(nodes, loose) if len(loose) else np.full(len(nodes), -1, dtype=np.int64)
+            return Climb(nodes, lo, hi, via, vehicle, loose, slot, *self._up_links(loose))
 
-    def _walk(self, target: int, at: int | None, instant: int) -> tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]:
+    def _positions(self, nodes: I64, units: I64) -> I64:
+        """Position in ``units`` of each of ``nodes``' unit, -1 for others: one look-up per node in an array
+        over unit ids (kept, all -1 between calls) rather than a search per node."""
+        state = self._state
+        size = int(nodes.max()) + 1
+        if len(state.scratch) < size:
+            state.scratch = np.full(max(size, state.max_unit + 1), -1, dtype=np.int64)
+        state.scratch[units] = np.arange(len(units))
+        out = state.scratch[nodes]
+        state.scratch[units] = -1
+        return out
+
+    def _up_links(self, units: I64) -> tuple[I64, I64, I64]:
+        """(position in ``units``, start, end) of every link in which one of ``units`` is the child (a
+        removed link comes out empty)."""
+        state = self._state
+        known = units < len(state.offsets) - 1
+        safe = np.where(known, units, 0)
+        base = np.where(known, state.offsets[safe], 0)
+        counts = np.where(known, state.offsets[safe + 1] - base, 0)
+        index = np.arange(int(counts.sum())) + np.repeat(base - (np.cumsum(counts) - counts), counts)
+        owner, start, end = np.repeat(np.arange(len(units)), counts), state.start[index], state.end[index]
+        added = [(i, s, e) for i, u in enumerate(units.tolist()) for _p, s, e, _l in state.delta.get(u, ())]
+        if not added:
+            return owner, start, end
+        block = np.array(added, dtype=np.int64)
+        return np.r_[owner, block[:, 0]], np.r_[start, block[:, 1]], np.r_[end, block[:, 2]]
+
+    def _walk(self, target: int, at: int | None) -> tuple[I64, I64, I64, I64, npt.NDArray[np.bool_]]:
+        """The upward walk as arrays (node, start, end, via, held): ``held`` tells whether the unit itself
+        sat in a parent at ``at``, or without ``at`` at the row's last instant (``end - 1``): a unit that
+        sat in none then ended that holding at the top of its chain, so it may answer (see
+        :func:`roadpass.trace.genealogy.holder_spans`); one that did cannot, for that row."""
         state = self._state
         offsets, parent, start, end = state.offsets, state.parent, state.start, state.end
         limit = len(offsets) - 1
@@ -403,7 +458,8 @@ class GenealogyIndex:
                 )
                 owner = np.r_[owner, owners]
             if found:  # this level's frontier came from the previous level's rows: which of them sit in a parent
-                live = (columns[1] <= instant) & (columns[2] > instant)
+                moment = at if at is not None else (hi - 1)[owner]  # the instant asked, or each row's last
+                live = (columns[1] <= moment) & (columns[2] > moment)
                 sitting = np.zeros(len(nodes), dtype=bool)
                 sitting[owner[live]] = True
                 held.append(sitting[came_from])

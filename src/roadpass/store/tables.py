@@ -33,6 +33,8 @@ __all__ = [
     "link",
     "link_change",
     "metadata",
+    "named_query",
+    "page_token_revocation",
     "party",
     "unit",
     "vocabulary_element",
@@ -221,3 +223,31 @@ LEDGERED_COLUMNS: dict[str, tuple[str, ...]] = {
     "vocabulary_element": ("id", "vocabulary_type", "key", "version", "attributes", "job_id"),
     "capture_job": ("id", "capture_id", "actor", "created_at", "error_behaviour", "context"),
 }
+
+# Named queries (EPCIS 2.0 REST bindings /queries). A deleted query keeps its row (``deleted_at``, not
+# ledgered) so that the ledger entry that created it still verifies; its name is free again.
+named_query = Table(
+    "named_query",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("name", String(100), nullable=False, comment="unique among queries not deleted"),
+    Column("party_id", ForeignKey("party.id"), nullable=True, index=True,
+           comment="the owning party (none when made with authorisation switched off)"),
+    Column("query", Text, nullable=False, comment="the query body (JSON, query-schema.json)"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+    Column("deleted_by", String(200), nullable=True),
+    Index("uq_named_query_live_name", "name", unique=True, sqlite_where=text("deleted_at IS NULL"),
+          postgresql_where=text("deleted_at IS NULL")),
+)
+LEDGERED_COLUMNS["named_query"] = ("id", "name", "party_id", "query", "created_at", "actor")
+
+# nextPageTokens are self-contained (signed, with their query); a deleted one is remembered here until it
+# would have expired anyway (EPCIS 2.0 REST: DELETE /nextPageToken/{token} invalidates the token).
+page_token_revocation = Table(
+    "page_token_revocation",
+    metadata,
+    Column("digest", String(32), primary_key=True, comment="sha-256 of the token, first 32 hex digits"),
+    Column("expires_at", BigInteger, nullable=False, comment="Unix seconds after which the token is dead anyway"),
+)

@@ -9,11 +9,14 @@ import orjson
 from sqlalchemy import Connection, and_, bindparam, exists, false, or_, select
 
 from roadpass.store import tables as t
+from roadpass.trace.epcis.model import Role
 from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken, Visibility
 from roadpass.trace.stored import StoredEvent
 from roadpass.trace.timeutil import iso_utc
 
-__all__ = ["capture_job", "capture_jobs", "event_by_id", "query_events", "visibility_clause"]
+__all__ = [
+    "capture_job", "capture_jobs", "event_by_id", "event_values", "known_epcs", "query_events", "visibility_clause",
+]
 
 
 def _base_select() -> Any:
@@ -185,3 +188,46 @@ def capture_jobs(
     if actor_prefixes is not None:
         stmt = stmt.where(or_(false(), *[_starts(t.capture_job.c.actor, p) for p in actor_prefixes]))
     return [_job(r) for r in conn.execute(stmt)]
+
+
+# The columns behind the EPCIS 2.0 REST top-level resources that list values of stored events.
+_VALUE_COLUMNS = ("biz_step", "disposition", "biz_location", "read_point")
+# Roles in which an identifier is an instance EPC (EPCIS 2.0 REST ``/epcs``), not a class in a quantity.
+_INSTANCE_ROLES = (Role.EPC, Role.CHILD, Role.INPUT, Role.OUTPUT, Role.PARENT)
+
+
+def event_values(
+    conn: Connection, column: str, *, after: str | None, limit: int, visibility: Visibility | None
+) -> list[str]:
+    """Distinct values of ``column`` among the events ``visibility`` sees, in order, after ``after``.
+
+    Each column has its own index, so a page is an index walk that stops after ``limit`` values.
+    """
+    if column not in _VALUE_COLUMNS:
+        raise ValueError(f"not a listable event column: {column}")
+    e = t.epcis_event
+    col = e.c[column]
+    stmt = select(col).where(col.is_not(None)).distinct().order_by(col).limit(limit)
+    if after is not None:
+        stmt = stmt.where(col > after)
+    if visibility is not None:
+        stmt = stmt.where(visibility_clause(visibility))
+    return [str(v) for v in conn.execute(stmt).scalars()]
+
+
+def known_epcs(conn: Connection, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+    """Canonical keys of instance EPCs named by events ``visibility`` sees, in key order, after ``after``."""
+    listed, named = t.unit.alias("listed"), t.event_epc.alias("named")
+    # Aliases: the visibility clause has its own sub-selects on ``unit`` and ``event_epc``, which must not
+    # be correlated with the units being listed.
+    events = (
+        select(1)
+        .select_from(named.join(t.epcis_event, t.epcis_event.c.id == named.c.event_pk))
+        .where(named.c.unit_id == listed.c.id, named.c.role.in_([int(r) for r in _INSTANCE_ROLES]))
+    )
+    if visibility is not None:
+        events = events.where(visibility_clause(visibility))
+    stmt = select(listed.c.key).where(exists(events)).order_by(listed.c.key).limit(limit)
+    if after is not None:
+        stmt = stmt.where(listed.c.key > after)
+    return [str(v) for v in conn.execute(stmt).scalars()]

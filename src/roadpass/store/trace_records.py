@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, select, text
 
 from roadpass.ledger.chain import LedgerDraft, Subject
 from roadpass.store import genealogy as gen_store
@@ -19,13 +19,13 @@ from roadpass.store import ledger as ledger_store
 from roadpass.store import tables as t
 from roadpass.store import trace_read as reads
 from roadpass.store import trace_write as w
-from roadpass.store.bulk import bulk_insert, chunks, lock_writer, next_id, placeholder
+from roadpass.store.bulk import bulk_insert, lock_writer, next_id, placeholder
 from roadpass.store.engine import is_postgresql
 from roadpass.store.genealogy_index import GenealogyIndex
 from roadpass.store.uow import UnitOfWork
 from roadpass.trace.capture_plan import EVENT_COLUMNS, DeclarationFacts
 from roadpass.trace.genealogy import AsBuiltNode, ContainmentStep, Edge, LinkKind, WhereUsedResult
-from roadpass.trace.query import EventQuery, PageToken
+from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.stored import StoredEvent
 
 __all__ = ["SqlTraceRecords", "SqlTraceStore"]
@@ -267,18 +267,25 @@ class SqlTraceRecords:
         """Recent capture jobs, newest first."""
         return reads.capture_jobs(self.conn, limit=limit, actor_prefixes=actor_prefixes)
 
-    def location_names(self, keys: Iterable[str]) -> dict[str, str]:
-        """Names of locations (canonical keys) from master data, the latest version's."""
-        wanted = sorted(set(keys))
-        if not wanted:
-            return {}
-        query = text(
-            "SELECT key, name FROM vocabulary_element WHERE name IS NOT NULL AND key IN :keys ORDER BY version"
-        ).bindparams(bindparam("keys", expanding=True))
-        out: dict[str, str] = {}
-        for part in chunks(wanted):
-            out.update((str(k), str(n)) for k, n in self.conn.execute(query, {"keys": list(part)}))
-        return out
+    def event_values(self, column: str, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+        """Distinct values of an event column among visible events, in order (REST top-level resources)."""
+        return reads.event_values(self.conn, column, after=after, limit=limit, visibility=visibility)
+
+    def known_epcs(self, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+        """Canonical keys of instance EPCs named by visible events, in key order."""
+        return reads.known_epcs(self.conn, after=after, limit=limit, visibility=visibility)
+
+    def revoke_page_token(self, digest: str, *, expires_at: int, now: int) -> None:
+        """Remember a deleted nextPageToken until it expires; forget revocations of expired ones."""
+        r = t.page_token_revocation
+        self.conn.execute(r.delete().where(r.c.expires_at <= now))
+        if self.conn.execute(select(r.c.digest).where(r.c.digest == digest)).first() is None:
+            self.conn.execute(r.insert(), {"digest": digest, "expires_at": expires_at})
+
+    def page_token_revoked(self, digest: str) -> bool:
+        """True when the nextPageToken with this digest was deleted."""
+        r = t.page_token_revocation
+        return self.conn.execute(select(r.c.digest).where(r.c.digest == digest)).first() is not None
 
 
 class SqlTraceStore:

@@ -8,15 +8,32 @@ Two kinds of link, both derived from EPCIS events:
 * **made from** (TransformationEvent): the output was made from the input, instance or class (cell lot),
   from the transformation onward and for good.
 
-This module is plain Python: it replays containment facts and computes where-used answers from edges that
-the store hands it. The store runs the same rules in bulk.
+Where-used (a recall's blast radius) answers with two kinds of holder of the queried unit or lot:
+
+* **vehicles** (units with a VIN): every vehicle that ever held it, at any depth, with every interval during
+  which it did, whether or not the vehicle itself sat in something (a car on a transporter is still the car
+  a recall notice goes to);
+* **other units at the top of the chain**: a unit without a VIN is at the top of the chain at an instant when
+  it holds the target (at any depth) and has no parent itself (EPCIS 2.0 §7.4.3: no open AggregationEvent
+  ADD names it as a child, and it is no TransformationEvent input). Such a unit answers for the intervals of
+  top-level holding that end because it let go of the target (a DELETE, or the target moved elsewhere) or
+  that have not ended: a pack assembled into a unit identified by an SGTIN and later swapped out leaves that
+  unit a recall target with its closed interval, like a vehicle that carried the pack. An interval that ends
+  because the unit itself was put into a parent while still holding the target is not an answer of its own:
+  the target moved on with the unit, so the new top of the chain (the vehicle) answers from then on and
+  reaches the same physical unit; listing the earlier interval would add every module and pack's time in
+  stock between manufacturing steps to every lot recall. With an instant ``at``, the answer is the vehicles
+  holding the target then and the units at the top of its chain then, each with the interval around ``at``.
+
+This module is plain Python: it replays containment facts and states the where-used rule over edges that
+the store hands it (:func:`where_used_spans`, :func:`holder_spans`). The store runs the same rules in bulk.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NamedTuple, overload
@@ -35,12 +52,13 @@ __all__ = [
     "WhereUsedPage",
     "WhereUsedResult",
     "containment_history",
+    "holder_spans",
     "intersect",
     "normalise",
     "ranked",
     "subtract",
     "supplier_of",
-    "top_level_spans",
+    "where_used_spans",
 ]
 
 BEGINNING = -FOREVER
@@ -163,44 +181,68 @@ def containment_history(child: int, steps: Iterable[ContainmentStep]) -> list[Ed
 
 @dataclass(frozen=True, slots=True)
 class TopLevelHit:
-    """A unit that was top-level (had no parent) while containing the target, and when."""
+    """A unit that answers a where-used question (a vehicle, or a unit at the top of the chain), the spans
+    for which it does, and the units right below it through which it held the target."""
 
     unit: int
     spans: tuple[Span, ...]
     via: frozenset[int] = frozenset()
 
 
-def top_level_spans(target: int, up_edges: Mapping[int, Sequence[Edge]]) -> list[TopLevelHit]:
-    """Every unit that contained ``target`` (at any depth) while itself top-level, with the spans.
+def holder_spans(holding: Sequence[Span], parents: Sequence[Span], at: int | None = None) -> list[Span]:
+    """The intervals for which a unit without a VIN answers where-used (see the module docstring).
 
-    ``up_edges[n]`` are the edges in which ``n`` is the child. A made-from edge passes containment on from
-    the transformation onward; a containment edge only during its span. The target is its own "container"
-    for all time; a unit counts as top-level at instants when no edge has it as child.
+    ``holding``: when the unit held the target (normalised); ``parents``: when it sat in a parent itself
+    (normalised, every up-link: containment and made-from). Without ``at``: each interval of top-level
+    holding that ends where the holding ends (the unit let go, or still holds it), not where the unit was
+    put into a parent. With ``at``: the interval of top-level holding around ``at``, if any.
     """
-    contained: dict[int, list[Span]] = {target: [Span(BEGINNING, FOREVER)]}
-    via: dict[int, set[int]] = defaultdict(set)
+    free = subtract(holding, parents)
+    if at is not None:
+        return [span for span in free if span.contains(at)]
+    ends = {span.end for span in holding}
+    return [span for span in free if span.end in ends]
+
+
+def where_used_spans(
+    target: int, up_edges: Mapping[int, Sequence[Edge]], vehicles: Container[int], at: int | None = None
+) -> list[TopLevelHit]:
+    """The where-used rule stated in plain Python: every vehicle that held ``target`` (at any depth) with
+    when, and every other unit at the top of its chain per :func:`holder_spans`; with ``at``, only links
+    valid at ``at`` are followed.
+
+    ``up_edges[n]`` are the edges in which ``n`` is the child. A made-from edge passes holding on from the
+    transformation onward; a containment edge only during its span. The store's index and the reference
+    SQL in the tests compute the same answer in bulk.
+    """
+    holding: dict[int, list[Span]] = {target: [Span(BEGINNING, FOREVER)]}
+    below: dict[int, dict[int, list[Span]]] = defaultdict(dict)  # unit -> unit below -> when through it
     work = [target]
     while work:
         node = work.pop()
-        spans = contained[node]
+        spans = holding[node]
         for edge in up_edges.get(node, ()):
+            if at is not None and not edge.start <= at < edge.end:
+                continue
             reach = intersect(spans, [Span(edge.start, edge.end)])
             if not reach:
                 continue
-            before = contained.get(edge.parent, [])
+            before = holding.get(edge.parent, [])
             merged = normalise([*before, *reach])
-            via[edge.parent].add(node)
+            below[edge.parent][node] = normalise([*below[edge.parent].get(node, []), *reach])
             if merged != before:
-                contained[edge.parent] = merged
+                holding[edge.parent] = merged
                 work.append(edge.parent)
     hits: list[TopLevelHit] = []
-    for unit, spans in contained.items():
+    for unit, spans in holding.items():
         if unit == target:
             continue
-        own_parents = normalise(Span(e.start, e.end) for e in up_edges.get(unit, ()))
-        free = subtract(spans, own_parents)
-        if free:
-            hits.append(TopLevelHit(unit, tuple(free), frozenset(via[unit])))
+        if unit not in vehicles:
+            parents = normalise(Span(e.start, e.end) for e in up_edges.get(unit, ()))
+            spans = holder_spans(spans, parents, at)
+        if spans:
+            via = frozenset(n for n, through in below[unit].items() if intersect(through, spans))
+            hits.append(TopLevelHit(unit, tuple(spans), via))
     hits.sort(key=lambda h: h.unit)
     return hits
 

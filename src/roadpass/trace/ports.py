@@ -14,7 +14,7 @@ from roadpass.ledger.chain import Subject
 from roadpass.ports import Transactions
 from roadpass.trace.capture_plan import DeclarationFacts
 from roadpass.trace.genealogy import AsBuiltNode, ContainmentStep, Edge, WhereUsedResult
-from roadpass.trace.query import EventQuery, PageToken
+from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.stored import StoredEvent
 
 __all__ = ["TraceRecords", "TraceStore"]
@@ -179,8 +179,21 @@ class TraceRecords(Protocol):
         """Recent capture jobs, newest first (of those actors only, if given)."""
         ...
 
-    def location_names(self, keys: Iterable[str]) -> dict[str, str]:
-        """Names of locations (canonical keys) from master data."""
+    def event_values(self, column: str, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+        """Distinct values of an event column among the events ``visibility`` sees, in order, after ``after``
+        (the REST bindings' top-level resources)."""
+        ...
+
+    def known_epcs(self, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+        """Canonical keys of instance EPCs named by the events ``visibility`` sees, in key order."""
+        ...
+
+    def revoke_page_token(self, digest: str, *, expires_at: int, now: int) -> None:
+        """Remember a deleted nextPageToken until it expires; forget revocations of expired ones."""
+        ...
+
+    def page_token_revoked(self, digest: str) -> bool:
+        """True when the nextPageToken with this digest was deleted."""
         ...
 
 

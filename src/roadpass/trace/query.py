@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +24,9 @@ from roadpass.trace.identifiers import IdentifierError, epc_pattern_to_canonical
 from roadpass.trace.timeutil import parse_time
 
 __all__ = [
-    "EPC_MATCH_ROLES", "EventQuery", "IdentifierMatch", "PageToken", "QueryError", "Visibility", "decode_token",
-    "encode_token", "fingerprint", "parse_event_query", "parse_page_size",
+    "EPC_MATCH_ROLES", "PAGE_TOKEN_LIFETIME", "EventQuery", "IdentifierMatch", "PageToken", "QueryError",
+    "Visibility", "decode_token", "encode_token", "fingerprint", "open_collection_token", "parse_event_query",
+    "parse_page_size", "sign_collection_token", "sign_page_token", "token_digest", "token_expiry",
 ]
 
 # Which identifier roles each MATCH_ parameter looks at (EPCIS 2.0 §8.2.7.1).
@@ -46,6 +49,17 @@ _KNOWN = {
     "EQ_errorReason", "orderBy", "orderDirection", "perPage", "nextPageToken", "eventCountLimit",
     "maxEventCount", *EPC_MATCH_ROLES,
 }
+# Parameters the standard defines that this repository does not evaluate (EPCIS 2.0 §8.2.7.1): refused by
+# name rather than ignored, so a client never mistakes an unfiltered answer for a filtered one.
+_UNSUPPORTED_PREFIXES = (
+    "EQ_", "GT_", "GE_", "LT_", "LE_", "MATCH_", "EXISTS_", "HASATTR_", "EQATTR_", "WD_", "EQ_INNER_",
+)
+# Paging parameters that may accompany a nextPageToken without contradicting the query it continues.
+_PAGING = ("nextPageToken", "perPage")
+#: Seconds a signed nextPageToken stays good after its page was served (GS1-Next-Page-Token-Expires). The
+#: token holds no server-side cursor (keyset paging), so the lifetime only bounds how long a leaked token
+#: can be replayed; each page hands out a fresh token, so a slow client never outlives it mid-walk.
+PAGE_TOKEN_LIFETIME = 3600
 
 
 class QueryError(ValueError):
@@ -170,6 +184,8 @@ class EventQuery:
     per_page: int = 100
     after: PageToken | None = None
     fingerprint: str = ""
+    # The query's own parameters (name, values), sorted, paging left out: what a signed token carries.
+    parameters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     visibility: Visibility | None = None  # set by the access layer, never from query parameters
 
 
@@ -214,68 +230,193 @@ def _identifier_match(name: str, values: list[str]) -> IdentifierMatch:
 
 
 def parse_event_query(
-    params: Mapping[str, str | Sequence[str]], *, default_per_page: int = 100, max_per_page: int = 1000
+    params: Mapping[str, str | Sequence[str]], *, default_per_page: int = 100, max_per_page: int = 1000,
+    token_key: bytes | None = None, now: float | None = None,
 ) -> EventQuery:
-    """Parse REST query parameters into an :class:`EventQuery`; a bad value raises :class:`QueryError`."""
-    query = EventQuery(per_page=default_per_page)
-    fingerprint_parts: list[tuple[str, list[str]]] = []
-    for name in sorted(params):
-        values = _values(params[name])
-        if name not in _KNOWN:
-            if name.startswith(("EQ_", "GT_", "GE_", "LT_", "LE_", "MATCH_", "EXISTS_", "HASATTR_", "WD_")):
-                raise QueryError(name, "this query parameter is not supported by this repository")
-            continue
-        if name not in ("nextPageToken", "perPage"):
-            fingerprint_parts.append((name, values))
-        if name == "eventType":
-            unknown = [v for v in values if v not in EVENT_TYPES]
-            if unknown:
-                raise QueryError(name, f"unknown event type(s): {', '.join(unknown)}")
-            query.event_types = tuple(values)
-        elif name in ("GE_eventTime", "LT_eventTime", "GE_recordTime", "LT_recordTime"):
-            try:
-                instant = parse_time(values[0], name)
-            except (ValueError, IndexError) as exc:
-                raise QueryError(name, "expected an ISO 8601 date-time with offset") from exc
-            setattr(query, name[:2].lower() + "_" + ("event_time" if "event" in name else "record_time"), instant)
-        elif name == "EQ_action":
-            bad = [v for v in values if v not in ("ADD", "OBSERVE", "DELETE")]
-            if bad:
-                raise QueryError(name, "action must be ADD, OBSERVE or DELETE")
-            query.actions = tuple(values)
-        elif name == "EQ_bizStep":
-            query.biz_steps = tuple(expand_vocabulary("bizStep", v) for v in values)
-        elif name == "EQ_disposition":
-            query.dispositions = tuple(expand_vocabulary("disposition", v) for v in values)
-        elif name in _LOCATION_PARAMS:
-            match = _identifier_match("MATCH_anyEPC", values)
-            keys = match.exact + match.prefixes
-            if name == "EQ_readPoint":
-                query.read_points = keys
-            else:
-                query.biz_locations = keys
-        elif name == "EQ_eventID":
-            query.event_ids = tuple(values)
-        elif name == "EXISTS_errorDeclaration":
-            query.error_declared = True
-        elif name == "EQ_errorReason":
-            query.error_reasons = tuple(expand_vocabulary("errorReason", v) for v in values)
-        elif name in EPC_MATCH_ROLES:
-            query.matches.append(_identifier_match(name, values))
-        elif name == "orderBy":
-            if values[0] not in _ORDER_FIELDS:
-                raise QueryError(name, "orderBy must be eventTime or recordTime")
-            query.order_by = _ORDER_FIELDS[values[0]]
-        elif name == "orderDirection":
-            if values[0] not in ("ASC", "DESC"):
-                raise QueryError(name, "orderDirection must be ASC or DESC")
-            query.descending = values[0] == "DESC"
-        elif name in ("perPage", "eventCountLimit", "maxEventCount"):
-            query.per_page = parse_page_size(name, values[0] if values else "", max_per_page)
-    query.fingerprint = fingerprint(fingerprint_parts)
+    """Parse REST query parameters into an :class:`EventQuery`; a bad value raises :class:`QueryError`.
+
+    With ``token_key`` (the REST bindings) a ``nextPageToken`` is a signed token made by
+    :func:`sign_page_token` that carries its query: alone (with ``perPage``) it continues that query, and
+    any other parameter given beside it must repeat the token's value. Without a key (in-process callers)
+    the token is :meth:`PageToken.encode`'s position, good only with the same parameters.
+    """
+    if token_key is not None and "nextPageToken" in params:
+        return _continue(params, token_key, time.time() if now is None else now, default_per_page, max_per_page)
+    query = _parse(params, default_per_page, max_per_page)
     if "nextPageToken" in params:
         token = PageToken.decode(_values(params["nextPageToken"])[0])
         if token.fingerprint != query.fingerprint:
             raise QueryError("nextPageToken", "the token belongs to a query with other parameters")
         query.after = token
     return query
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, payload: str) -> str:
+    return _b64(hmac.new(key, payload.encode(errors="replace"), hashlib.sha256).digest()[:18])
+
+
+def sign_page_token(token: PageToken, query: EventQuery, key: bytes, *, now: float | None = None) -> tuple[str, int]:
+    """A self-contained ``nextPageToken`` (EPCIS 2.0 REST: scrolling) and when it expires (Unix seconds).
+
+    It carries the position after the page just served and the query's parameters, signed with HMAC-SHA256
+    under ``key`` (the node's secret), so the next request may send it alone and a forged or altered token
+    is refused. It never carries the caller's visibility: that is applied afresh to every page.
+    """
+    expires = int(time.time() if now is None else now) + PAGE_TOKEN_LIFETIME
+    params = [[name, list(values)] for name, values in query.parameters]
+    payload = _b64(orjson.dumps([token.value, token.row, params, expires]))
+    return f"{payload}.{_mac(key, payload)}", expires
+
+
+def token_digest(token: str) -> str:
+    """A fixed-size name for a token (what a revocation is recorded under)."""
+    return hashlib.sha256(token.encode(errors="replace")).hexdigest()[:32]
+
+
+def token_expiry(token: str, key: bytes) -> int | None:
+    """When a token this repository signed expires (Unix seconds); None for anything it did not sign."""
+    payload, _, mac = token.partition(".")
+    if not mac or not hmac.compare_digest(mac.encode(errors="replace"), _mac(key, payload).encode()):
+        return None
+    parts = orjson.loads(_unb64(payload))  # signed by us: well-formed, its last member is the expiry
+    return int(parts[-1])
+
+
+def _open_signed(token: str, key: bytes) -> tuple[int, int, list[tuple[str, tuple[str, ...]]], int]:
+    forged = QueryError("nextPageToken", "not a token this repository issued")
+    payload, _, mac = token.partition(".")
+    if not mac or not hmac.compare_digest(mac.encode(errors="replace"), _mac(key, payload).encode()):
+        raise forged
+    try:
+        value, row, params, expires = orjson.loads(_unb64(payload))
+        carried = [(str(name), tuple(str(v) for v in values)) for name, values in params]
+        return int(value), int(row), carried, int(expires)
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:  # a collection's token, signed by us
+        raise QueryError("nextPageToken", "the token pages a resource collection, not events") from exc
+
+
+def sign_collection_token(collection: str, after: str, key: bytes, *, now: float | None = None) -> tuple[str, int]:
+    """A signed ``nextPageToken`` for a top-level resource collection (``/epcs``, ``/bizLocations``, …):
+    the collection it pages and the last value served; and when it expires (Unix seconds)."""
+    expires = int(time.time() if now is None else now) + PAGE_TOKEN_LIFETIME
+    payload = _b64(orjson.dumps(["collection", collection, after, expires]))
+    return f"{payload}.{_mac(key, payload)}", expires
+
+
+def open_collection_token(token: str, collection: str, key: bytes, *, now: float | None = None) -> str:
+    """The last value served, from a token made by :func:`sign_collection_token` for ``collection``."""
+    forged = QueryError("nextPageToken", "not a token this repository issued")
+    payload, _, mac = token.partition(".")
+    if not mac or not hmac.compare_digest(mac.encode(errors="replace"), _mac(key, payload).encode()):
+        raise forged
+    try:
+        kind, named, after, expires = orjson.loads(_unb64(payload))
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise forged from exc
+    if kind != "collection" or named != collection:
+        raise QueryError("nextPageToken", f"the token pages another resource, not {collection}")
+    if int(expires) <= (time.time() if now is None else now):
+        raise QueryError("nextPageToken", "the token has expired; list the collection again from its start")
+    return str(after)
+
+
+def _continue(
+    params: Mapping[str, str | Sequence[str]], key: bytes, now: float, default_per_page: int, max_per_page: int
+) -> EventQuery:
+    """The query a signed token continues, checked against whatever else the request says."""
+    tokens = _values(params["nextPageToken"])
+    if len(tokens) != 1:
+        raise QueryError("nextPageToken", "expected exactly one token")
+    value, row, carried, expires = _open_signed(tokens[0], key)
+    if expires <= now:
+        raise QueryError("nextPageToken", "the token has expired; run the query again from its first page")
+    carried_values = dict(carried)
+    for name in params:
+        if name not in _PAGING and tuple(_values(params[name])) != carried_values.get(name):
+            raise QueryError(
+                "nextPageToken", f"the token continues a query with another {name}; send the token alone"
+            )
+    merged: dict[str, str | Sequence[str]] = {name: list(values) for name, values in carried}
+    if "perPage" in params:
+        merged["perPage"] = params["perPage"]
+    query = _parse(merged, default_per_page, max_per_page)
+    query.after = PageToken(value, row, query.fingerprint)
+    return query
+
+
+def _parse(params: Mapping[str, str | Sequence[str]], default_per_page: int, max_per_page: int) -> EventQuery:
+    query = EventQuery(per_page=default_per_page)
+    fingerprint_parts: list[tuple[str, list[str]]] = []
+    for name in sorted(params):
+        values = _values(params[name])
+        if name not in _KNOWN:
+            # EPCIS 2.0 §8.2.7.1: a parameter name the query does not define is a QueryParameterException.
+            if name.startswith(_UNSUPPORTED_PREFIXES):
+                raise QueryError(name, "this query parameter is not supported by this repository")
+            raise QueryError(name, "unknown query parameter (EPCIS 2.0 §8.2.7.1)")
+        if name not in _PAGING:
+            fingerprint_parts.append((name, values))
+        _apply(query, name, values, max_per_page)
+    query.fingerprint = fingerprint(fingerprint_parts)
+    query.parameters = tuple((name, tuple(values)) for name, values in fingerprint_parts)
+    return query
+
+
+def _apply(query: EventQuery, name: str, values: list[str], max_per_page: int) -> None:
+    """Set the part of ``query`` that parameter ``name`` decides."""
+    if name == "eventType":
+        unknown = [v for v in values if v not in EVENT_TYPES]
+        if unknown:
+            raise QueryError(name, f"unknown event type(s): {', '.join(unknown)}")
+        query.event_types = tuple(values)
+    elif name in ("GE_eventTime", "LT_eventTime", "GE_recordTime", "LT_recordTime"):
+        try:
+            instant = parse_time(values[0], name)
+        except (ValueError, IndexError) as exc:
+            raise QueryError(name, "expected an ISO 8601 date-time with offset") from exc
+        setattr(query, name[:2].lower() + "_" + ("event_time" if "event" in name else "record_time"), instant)
+    elif name == "EQ_action":
+        bad = [v for v in values if v not in ("ADD", "OBSERVE", "DELETE")]
+        if bad:
+            raise QueryError(name, "action must be ADD, OBSERVE or DELETE")
+        query.actions = tuple(values)
+    elif name == "EQ_bizStep":
+        query.biz_steps = tuple(expand_vocabulary("bizStep", v) for v in values)
+    elif name == "EQ_disposition":
+        query.dispositions = tuple(expand_vocabulary("disposition", v) for v in values)
+    elif name in _LOCATION_PARAMS:
+        try:
+            match = _identifier_match("MATCH_anyEPC", values)
+        except QueryError as exc:
+            raise QueryError(name, exc.reason) from exc
+        keys = match.exact + match.prefixes
+        if name == "EQ_readPoint":
+            query.read_points = keys
+        else:
+            query.biz_locations = keys
+    elif name == "EQ_eventID":
+        query.event_ids = tuple(values)
+    elif name == "EXISTS_errorDeclaration":
+        query.error_declared = True
+    elif name == "EQ_errorReason":
+        query.error_reasons = tuple(expand_vocabulary("errorReason", v) for v in values)
+    elif name in EPC_MATCH_ROLES:
+        query.matches.append(_identifier_match(name, values))
+    elif name == "orderBy":
+        if not values or values[0] not in _ORDER_FIELDS:
+            raise QueryError(name, "orderBy must be eventTime or recordTime")
+        query.order_by = _ORDER_FIELDS[values[0]]
+    elif name == "orderDirection":
+        if not values or values[0] not in ("ASC", "DESC"):
+            raise QueryError(name, "orderDirection must be ASC or DESC")
+        query.descending = values[0] == "DESC"
+    elif name in ("perPage", "eventCountLimit", "maxEventCount"):
+        query.per_page = parse_page_size(name, values[0] if values else "", max_per_page)

@@ -8,6 +8,7 @@ front end applies the same rule by calling the same method.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import sys
 import uuid
@@ -228,6 +229,38 @@ class TraceService:
             return None
         return render_event(row), orjson.loads(row.context)
 
+    def event_values(self, column: str, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+        """One page of the distinct values of an event column (``biz_step``, ``disposition``,
+        ``biz_location``, ``read_point``) among the events ``visibility`` sees (EPCIS 2.0 REST top level)."""
+        with self.store.read() as records:
+            return records.event_values(column, after=after, limit=limit, visibility=visibility)
+
+    def known_epcs(self, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
+        """One page of the instance EPCs (canonical keys) named by events ``visibility`` sees."""
+        with self.store.read() as records:
+            return records.known_epcs(after=after, limit=limit, visibility=visibility)
+
+    def has_matching_events(self, query: EventQuery, *, visibility: Visibility | None) -> bool:
+        """True when an event ``visibility`` sees matches ``query``: a REST resource item (an EPC, a location)
+        exists when events name it. :class:`Hidden` when only events the caller may not see do."""
+        probe = dataclasses.replace(query, per_page=1, after=None, visibility=visibility)
+        with self.store.read() as records:
+            if records.query_events(probe)[0]:
+                return True
+            if visibility is not None and records.query_events(dataclasses.replace(probe, visibility=None))[0]:
+                raise Hidden(query.fingerprint)
+        return False
+
+    def revoke_page_token(self, digest: str, *, expires_at: int, now: int) -> None:
+        """Make a nextPageToken unusable before it expires (EPCIS 2.0 REST: DELETE /nextPageToken/{token})."""
+        with self.store.write() as records:
+            records.revoke_page_token(digest, expires_at=expires_at, now=now)
+
+    def page_token_revoked(self, digest: str) -> bool:
+        """True when the nextPageToken with this digest was deleted."""
+        with self.store.read() as records:
+            return records.page_token_revoked(digest)
+
     def has_events(self) -> bool:
         """True once any event is stored."""
         with self.store.read() as records:
@@ -288,18 +321,6 @@ class TraceService:
         if not kept:
             raise Hidden(identifier)
         return unit, WhereUsedResult.from_hits(kept)
-
-    def location_names(self, locations: Iterable[str]) -> dict[str, str]:
-        """Names of business locations (as written in events) from the captured master data (CBV ``#name``)."""
-        canonical: dict[str, str] = {}
-        for value in locations:
-            try:
-                canonical[canonical_id(value)] = value
-            except IdentifierError:
-                continue
-        with self.store.read() as records:
-            names = records.location_names(canonical)
-        return {canonical[key]: name for key, name in names.items()}
 
 
 def _resolve(records: TraceRecords, identifier: str, visibility: Visibility | None) -> UnitRef:

@@ -88,8 +88,8 @@ def trace_search(
     request: Request, rp: AppDep, access: AccessDep, q: Annotated[str, Query(max_length=300)] = "",
     at: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
-    """A unit's as-built tree and its event timeline, with place names from master data."""
-    context: dict[str, Any] = {"q": q, "at": at, "tree": None, "error": None, "events": [], "places": {}}
+    """A unit's as-built tree and its event timeline, with product and place names from master data."""
+    context: dict[str, Any] = {"q": q, "at": at, "tree": None, "error": None, "events": [], "names": {}}
     status = 200
     if q:
         try:
@@ -100,14 +100,15 @@ def trace_search(
                 raise _refused(access, q, "the unit is neither yours nor shared with you") from None
             context["unit"] = unit
             context["market"] = rp.trace.unit_market(unit.id)
-            context["tree"] = rp.trace.as_built(unit.key, instant)
+            context["tree"] = tree = rp.trace.as_built(unit.key, instant)
             # No visibility filter here: an event is visible when any unit it names is, and this unit
             # was just found visible, so every event naming it is.
             query = parse_event_query({"MATCH_anyEPC": [unit.key], "perPage": ["200"], "orderBy": ["eventTime"]})
             events = rp.trace.events(query)[0]
             context["events"] = events
-            places = {str((e.get("bizLocation") or {}).get("id", "")) for e in events} - {""}
-            context["places"] = rp.trace.location_names(places)
+            places = {str((e.get(f) or {}).get("id", "")) for e in events for f in ("bizLocation", "readPoint")}
+            # Every name on the page (products of the tree's units, sites of the timeline) in one read.
+            context["names"] = rp.master_data.names(tree.keys() | (places - {""}), instant)
         except (UnitNotFound, ValueError) as exc:
             context["error"] = str(exc).strip("'\"") if isinstance(exc, UnitNotFound) else str(exc)
             status = 404 if isinstance(exc, UnitNotFound) else 400
@@ -120,7 +121,7 @@ def where_used_page(
     at: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
     """Every vehicle that carries or carried a unit or lot, by market (a bar chart) and supplier."""
-    context: dict[str, Any] = {"q": q, "at": at, "result": None, "error": None, "chart": []}
+    context: dict[str, Any] = {"q": q, "at": at, "result": None, "error": None, "chart": [], "names": {}}
     status = 200
     if q:
         try:
@@ -131,6 +132,9 @@ def where_used_page(
                 raise _refused(access, q, "no vehicle carrying it is the caller's") from None
             result = where_used_json(unit.key, at or None, kept)
             context["result"] = result
+            # The unit asked about and the holders without a VIN the table shows, named in one read.
+            shown = [h.key for h in kept[:500] if not h.vin]
+            context["names"] = rp.master_data.names([unit.key, *shown], instant)
             now = Counter(h.market or "unknown" for h in kept if h.vin and h.current)
             top = max(result["byMarket"].values(), default=1)
             context["chart"] = [

@@ -15,15 +15,87 @@ from fastapi.responses import Response
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
 from roadpass.api.responses import JSONLDResponse, JsonResponse, hidden, next_page_link, problem
 from roadpass.trace.capture import CaptureRejected
-from roadpass.trace.query import QueryError, parse_event_query
+from roadpass.trace.query import QueryError, parse_event_query, sign_page_token, token_digest
 from roadpass.trace.service import CaptureFailed, Hidden
 
-__all__ = ["EPCIS_HEADERS", "router"]
+__all__ = [
+    "EPCIS_HEADERS", "discovery", "event_query_response", "query_problem", "request_params", "router",
+    "token_expires",
+]
 
 router = APIRouter(tags=["EPCIS 2.0"])
 
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-Extensions": ""}
 _VALIDATION = "epcisException:ValidationException"
+_QUERY_PARAMETER = "epcisException:QueryParameterException"
+# Events are answered with their identifiers as captured (EPCIS 2.0 REST: GS1-EPC-Format).
+_EVENT_FORMAT = {"GS1-EPC-Format": "Never_Translates"}
+
+
+def discovery(allow: str) -> Response:
+    """204 to ``OPTIONS`` on an EPCIS resource (EPCIS 2.0 REST: 204DefaultDiscoveryResponse)."""
+    headers = {
+        **EPCIS_HEADERS, "Allow": allow, "GS1-EPCIS-Min": "2.0.0", "GS1-EPCIS-Max": "2.0.0",
+        "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0", **_EVENT_FORMAT, "GS1-CBV-XML-Format": "Never_Translates",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+def query_problem(exc: QueryError) -> Response:
+    """400 ``QueryParameterException`` naming the parameter (EPCIS 2.0 REST: 400QueryIssues)."""
+    return problem(400, str(exc), type_=_QUERY_PARAMETER, parameter=exc.parameter)
+
+
+def request_params(request: Request) -> dict[str, list[str]]:
+    """The query string as name → values (a repeated parameter keeps every value)."""
+    params: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        params.setdefault(name, []).append(value)
+    return params
+
+
+def token_expires(expires: int) -> str:
+    """``GS1-Next-Page-Token-Expires``: a date-time."""
+    return datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z")
+
+
+def event_query_response(
+    request: Request, app: AppDep, access: AccessDep, path_params: dict[str, str] | None = None
+) -> Response:
+    """Answer an events resource (``/events``, ``/epcs/{epc}/events``, …) as an EPCISQueryDocument.
+
+    ``path_params`` are what the path says (``/bizSteps/{bizStep}/events`` is ``EQ_bizStep``); the query
+    string may not say it again. The next page's token is signed and carries the query, so it may come back
+    alone (EPCIS 2.0 REST: scrolling); it is given in the ``Link`` header and in the body.
+    """
+    params = request_params(request)
+    for name, value in (path_params or {}).items():
+        if name in params:
+            return query_problem(QueryError(name, "the path gives this parameter; leave it out of the query"))
+        params[name] = [value]
+    key = app.settings.secret_key.encode()
+    given = params.get("nextPageToken")
+    try:
+        if given and app.trace.page_token_revoked(token_digest(given[0])):
+            raise QueryError("nextPageToken", "the token was deleted (DELETE /nextPageToken/{token})")
+        query = parse_event_query(
+            params, default_per_page=app.settings.page_size_default, max_per_page=app.settings.page_size_max,
+            token_key=key,
+        )
+    except QueryError as exc:
+        return query_problem(exc)
+    query.visibility = access.visibility
+    rendered, contexts, token = app.trace.events(query)
+    headers = {**EPCIS_HEADERS, **_EVENT_FORMAT}
+    document = _query_document(rendered, contexts, "SimpleEventQuery")
+    if token is not None:
+        signed, expires = sign_page_token(token, query, key)
+        headers["Link"] = next_page_link(request, signed)
+        headers["GS1-Next-Page-Token-Expires"] = token_expires(expires)
+        # The query document's schema admits further top-level members (propertyNames: vocab-uri, format
+        # not asserted under draft-07); clients read the token from here as often as from the Link header.
+        document["nextPageToken"] = signed
+    return JSONLDResponse(document, headers=headers)
 
 
 def _query_document(events: list[dict[str, Any]], contexts: list[Any], query_name: str) -> dict[str, Any]:
@@ -102,6 +174,12 @@ def _hidden(access: AccessDep, what: str) -> Response:
     return hidden(access, f"no {what}", f"{what} is not the caller's", type_="epcisException:NoSuchResourceException")
 
 
+@router.options("/capture/{capture_id}", status_code=204, summary="Query metadata of a capture job.")
+def capture_job_options(capture_id: str) -> Response:
+    """EPCIS 2.0 REST: 204DefaultDiscoveryResponse."""
+    return discovery("OPTIONS, GET")
+
+
 @router.get("/capture/{capture_id}", summary="Returns information about the capture job.")
 def capture_job(capture_id: str, app: AppDep, access: AccessDep) -> Response:
     """The capture job document (only the caller's party's jobs)."""
@@ -112,6 +190,18 @@ def capture_job(capture_id: str, app: AppDep, access: AccessDep) -> Response:
     if job is None:
         return problem(404, f"no capture job {capture_id}", type_="epcisException:NoSuchResourceException")
     return JsonResponse(job, headers=EPCIS_HEADERS)
+
+
+@router.options("/events", status_code=204, summary="Query metadata for the EPCIS events endpoint.")
+def events_options() -> Response:
+    """EPCIS 2.0 REST: 204WritableResourcesDiscovery."""
+    return discovery("OPTIONS, GET, POST")
+
+
+@router.options("/events/{event_id:path}", status_code=204, summary="Query metadata for one event.")
+def event_options(event_id: str) -> Response:
+    """EPCIS 2.0 REST: 204DefaultDiscoveryResponse."""
+    return discovery("OPTIONS, GET")
 
 
 @router.get("/events", summary="Returns EPCIS events matching the query parameters.")
@@ -136,23 +226,7 @@ def events(
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> Response:
     """SimpleEventQuery over the events the caller may see, with keyset paging (``Link: <…>; rel="next"``)."""
-    params: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        params.setdefault(name, []).append(value)
-    try:
-        query = parse_event_query(
-            params, default_per_page=app.settings.page_size_default, max_per_page=app.settings.page_size_max
-        )
-    except QueryError as exc:
-        return problem(
-            400, str(exc), type_="epcisException:QueryParameterException", parameter=exc.parameter
-        )
-    query.visibility = access.visibility
-    rendered, contexts, token = app.trace.events(query)
-    headers = dict(EPCIS_HEADERS)
-    if token is not None:
-        headers["Link"] = next_page_link(request, token.encode())
-    return JSONLDResponse(_query_document(rendered, contexts, "SimpleEventQuery"), headers=headers)
+    return event_query_response(request, app, access)
 
 
 @router.post("/events", status_code=201, summary="Capture a single EPCIS event synchronously.")
