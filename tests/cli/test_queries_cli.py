@@ -3,54 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
-from typer.testing import CliRunner
 
-from roadpass.cli.common import state
-from roadpass.cli.main import app
-
-runner = CliRunner()
+from cli_helpers import run_cli
 
 pytestmark = pytest.mark.usefixtures("fresh_cli_state")
 
 
-def _run(db: str, *args: str) -> tuple[int, Any]:
-    state.app = None
-    result = runner.invoke(app, ["--db", db, *args])
-    try:
-        return result.exit_code, orjson.loads(result.stdout)
-    except orjson.JSONDecodeError:
-        return result.exit_code, result.stdout
 
 
 def test_create_list_delete(sqlite_url: str, tmp_path: Path) -> None:
-    assert _run(sqlite_url, "parties", "add", "acme", "--name", "Acme", "--role", "manufacturer", "--country",
+    assert run_cli(sqlite_url, "parties", "add", "acme", "--name", "Acme", "--role", "manufacturer", "--country",
                 "DE", "--json")[0] == 0
-    code, out = _run(sqlite_url, "queries", "create", "shipped", "--party", "acme", "--query",
+    code, out = run_cli(sqlite_url, "queries", "create", "shipped", "--party", "acme", "--query",
                      '{"EQ_bizStep": ["shipping"]}', "--json")
     assert code == 0, out
     assert out == {"name": "shipped", "party": "acme", "query": {"EQ_bizStep": ["shipping"]},
                    "location": "/queries/shipped"}
     query_file = tmp_path / "q.json"
     query_file.write_text('{"eventType": ["ObjectEvent"]}', encoding="utf-8")
-    assert _run(sqlite_url, "queries", "create", "objects", "--party", "acme", "--query", str(query_file),
+    assert run_cli(sqlite_url, "queries", "create", "objects", "--party", "acme", "--query", str(query_file),
                 "--json")[0] == 0
 
-    code, out = _run(sqlite_url, "queries", "create", "shipped", "--party", "acme", "--query", "{}", "--json")
+    code, out = run_cli(sqlite_url, "queries", "create", "shipped", "--party", "acme", "--query", "{}", "--json")
     assert code == 1 and out["field"] == "name"
-    code, out = _run(sqlite_url, "queries", "create", "bad", "--party", "acme", "--query",
+    code, out = run_cli(sqlite_url, "queries", "create", "bad", "--party", "acme", "--query",
                      '{"EQ_bizStep": "shipping"}', "--json")
     assert code == 1 and out["errors"][0]["instance"] == "$.query.EQ_bizStep"
 
-    code, out = _run(sqlite_url, "queries", "list", "--json")
+    code, out = run_cli(sqlite_url, "queries", "list", "--json")
     assert code == 0 and [q["name"] for q in out] == ["objects", "shipped"]
     assert all(q["party"] == "acme" for q in out)
-    assert _run(sqlite_url, "queries", "delete", "shipped", "--json") == (0, {"deleted": "shipped"})
-    code, out = _run(sqlite_url, "queries", "list", "--party", "acme", "--json")
+    assert run_cli(sqlite_url, "queries", "delete", "shipped", "--json") == (0, {"deleted": "shipped"})
+    code, out = run_cli(sqlite_url, "queries", "list", "--party", "acme", "--json")
     assert [q["name"] for q in out] == ["objects"]
-    assert _run(sqlite_url, "queries", "delete", "shipped", "--json")[0] == 1
-    code, out = _run(sqlite_url, "ledger", "verify", "--json")
+    assert run_cli(sqlite_url, "queries", "delete", "shipped", "--json")[0] == 1
+    code, out = run_cli(sqlite_url, "ledger", "verify", "--json")
     assert code == 0, out

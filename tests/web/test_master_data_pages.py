@@ -4,35 +4,18 @@ data, read once per page."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from access_helpers import api_headers
 from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass
 from roadpass.demo.fleet import FleetSpec
 from roadpass.demo.load import load_fleet
-
-
-@contextmanager
-def count_statements(app: Roadpass) -> Iterator[list[str]]:
-    """The statements run meanwhile (as tests/trace/test_query_counts.py counts them)."""
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT", "PRAGMA")):
-            seen.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(app.engine, "before_cursor_execute", before)
+from statements import count_statements
 
 
 @pytest.fixture

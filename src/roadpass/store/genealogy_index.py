@@ -121,7 +121,8 @@ class Climb(NamedTuple):
     """The upward walk from a target, for a where-used answer. Rows (``node``, ``start``, ``end``,
     ``via``): the unit held the target during ``[start, end)`` and was reached from ``via``; each (node,
     span, via) once. ``vehicle``: which rows' units carry a VIN. ``loose``: the units that may be at the
-    top of the chain (sorted), and ``slot``: each row's unit's position among them (-1: none of them).
+    top of the chain (sorted), and ``slot``: each row's unit's position among them (-1: none of them;
+    empty when there are no such units).
     ``link_owner``, ``link_start``, ``link_end``: every up-link of those units (position among them, span;
     a removed link comes out empty)."""
 
@@ -382,9 +383,12 @@ class GenealogyIndex:
             self.refresh(conn)
             nodes, lo, hi, via, held = self._walk(target, at)
             vehicle = self.vehicles(nodes)
-            loose = np.unique(nodes[~(held | vehicle)])
-            slot = self._positions(nodes, loose) if len(loose) else np.full(len(nodes), -1, dtype=np.int64)
-            return Climb(nodes, lo, hi, via, vehicle, loose, slot, *self._up_links(loose))
+            free = ~(held | vehicle)
+            if not free.any():  # the usual case for a serialised part: only vehicles answer
+                none = np.zeros(0, dtype=np.int64)
+                return Climb(nodes, lo, hi, via, vehicle, none, none, none, none, none)
+            loose = np.unique(nodes[free])
+            return Climb(nodes, lo, hi, via, vehicle, loose, self._positions(nodes, loose), *self._up_links(loose))
 
     def _positions(self, nodes: I64, units: I64) -> I64:
         """Position in ``units`` of each of ``nodes``' unit, -1 for others: one look-up per node in an array
