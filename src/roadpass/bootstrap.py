@@ -27,11 +27,13 @@ from roadpass.store.master_data import SqlMasterDataRecords
 from roadpass.store.migrate import upgrade
 from roadpass.store.named_queries import SqlNamedQueryRecords
 from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
+from roadpass.store.subscriptions import SqlSubscriptionRecords
 from roadpass.store.trace_records import SqlTraceStore
 from roadpass.store.uow import StoreTransactions, UnitOfWork
 from roadpass.trace.master_data_service import MasterDataService
 from roadpass.trace.named_query_service import NamedQueryService
 from roadpass.trace.service import TraceService
+from roadpass.trace.subscription_service import SubscriptionService
 
 __all__ = ["Roadpass", "bootstrap"]
 
@@ -52,9 +54,11 @@ class Roadpass:
     epr: EprService
     compliance: ComplianceService
     queries: NamedQueryService
+    subscriptions: SubscriptionService
 
     def close(self) -> None:
         """Stop background work and release database connections."""
+        self.subscriptions.close()
         self.access.close()
         self.engine.dispose()
 
@@ -82,4 +86,8 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
         epr=EprService(StoreTransactions(uow, SqlEprRecords), passports, trace),
         compliance=ComplianceService(StoreTransactions(uow, SqlComplianceRecords)),
         queries=NamedQueryService(StoreTransactions(uow, SqlNamedQueryRecords)),
+        subscriptions=SubscriptionService(
+            StoreTransactions(uow, SqlSubscriptionRecords), trace, NamedQueryService(StoreTransactions(
+                uow, SqlNamedQueryRecords)), allowed_hosts=settings.subscription_allowed_hosts,
+            visibility_of=access.party_visibility),
     )

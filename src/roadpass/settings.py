@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         description="Party roles that see a battery passport at the legitimate-interest level (Reg. (EU) "
         "2023/1542 Art. 77(2)(b)); authorities see the authority level, everyone else the public one.",
     )
+    subscription_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts, besides loopback, that query subscriptions may deliver to (webhook dest, http or "
+        "https); any other destination is refused when subscribing.",
+    )
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

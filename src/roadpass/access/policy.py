@@ -203,6 +203,13 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("DELETE", "/queries/{query_name}"): Op.QUERIES_WRITE,
     ("OPTIONS", "/queries/{query_name}/events"): Op.PUBLIC,
     ("GET", "/queries/{query_name}/events"): Op.EVENTS_READ,
+    # A query's subscriptions are its owner's, as the query is (EPCIS 2.0 REST .../subscriptions).
+    ("OPTIONS", "/queries/{query_name}/subscriptions"): Op.PUBLIC,
+    ("GET", "/queries/{query_name}/subscriptions"): Op.QUERIES_READ,
+    ("POST", "/queries/{query_name}/subscriptions"): Op.QUERIES_WRITE,
+    ("OPTIONS", "/queries/{query_name}/subscriptions/{subscription_id}"): Op.PUBLIC,
+    ("GET", "/queries/{query_name}/subscriptions/{subscription_id}"): Op.QUERIES_READ,
+    ("DELETE", "/queries/{query_name}/subscriptions/{subscription_id}"): Op.QUERIES_WRITE,
     # Genealogy
     ("GET", "/trace/as-built/{identifier:path}"): Op.TRACE_AS_BUILT,
     ("GET", "/trace/where-used/{identifier:path}"): Op.TRACE_WHERE_USED,

@@ -33,6 +33,7 @@ from roadpass.access.policy import Decision, Op, passport_role, visibility_for
 from roadpass.access.ports import AccessRecords
 from roadpass.ports import Transactions
 from roadpass.settings import Settings
+from roadpass.trace.query import Visibility
 
 __all__ = ["OPEN", "AccessService", "Refused", "SignInFailed", "SignedIn"]
 
@@ -236,6 +237,16 @@ class AccessService:
         """The party with this key, if any."""
         with self.records.read() as records:
             return records.party_by_key(key)
+
+    def party_visibility(self, key: str) -> Visibility:
+        """What party ``key`` may see now (its shares and mandate as they stand): subscriptions deliver under
+        it at delivery time. A party that no longer exists sees nothing."""
+        with self.records.read() as records:
+            party = records.party_by_key(key)
+            if party is None:
+                return Visibility()
+            now = now_us()
+            return visibility_for(party, records.shares_held(party.id, now), _markets(records, party), now)
 
     def overview(self, principal: Principal) -> Overview:
         """What ``principal``'s party must act on (the home page), every figure inside its own scope."""

@@ -107,7 +107,9 @@ def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        container.subscriptions.start()  # webhook delivery while serving, resumed from the outbox
         yield
+        container.subscriptions.close()
         if roadpass is None:
             container.close()
 

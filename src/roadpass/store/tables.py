@@ -34,8 +34,10 @@ __all__ = [
     "link_change",
     "metadata",
     "named_query",
+    "outbox",
     "page_token_revocation",
     "party",
+    "subscription",
     "unit",
     "vocabulary_element",
 ]
@@ -250,4 +252,50 @@ page_token_revocation = Table(
     metadata,
     Column("digest", String(32), primary_key=True, comment="sha-256 of the token, first 32 hex digits"),
     Column("expires_at", BigInteger, nullable=False, comment="Unix seconds after which the token is dead anyway"),
+)
+
+# Query subscriptions (EPCIS 2.0 REST bindings /queries/{queryName}/subscriptions). An unsubscribed row is
+# kept (``deleted_at``, not ledgered) so that the ledger entry that created it still verifies. Delivery state
+# (``last_notified_at``, ``failures``, ``stream_cursor``) is derived and not ledgered.
+subscription = Table(
+    "subscription",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("subscription_id", String(36), nullable=False, unique=True, comment="the REST subscriptionID (UUID)"),
+    Column("query_name", String(100), nullable=False, index=True),
+    Column("party_id", ForeignKey("party.id"), nullable=True, index=True,
+           comment="the owning party (none when made with authorisation switched off)"),
+    Column("dest", Text, nullable=False, comment="the webhook URL deliveries are posted to"),
+    Column("signature_token", Text, nullable=True, comment="the HMAC key of GS1-Signature (never shown)"),
+    Column("report_if_empty", SmallInteger, nullable=False, comment="1: deliver even when nothing matched"),
+    Column("initial_record_time", BigInteger, nullable=True),
+    Column("schedule", Text, nullable=True, comment="the schedule (JSON, query-schedule.json); none: a stream"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("deleted_at", BigInteger, nullable=True),
+    Column("deleted_by", String(200), nullable=True),
+    Column("last_notified_at", BigInteger, nullable=True, comment="when the receiver last acknowledged (2xx)"),
+    Column("failures", Integer, nullable=False, comment="failed attempts since the last acknowledged one"),
+    Column("stream_cursor", BigInteger, nullable=True,
+           comment="the last epcis_event.id put in the outbox for this stream"),
+)
+LEDGERED_COLUMNS["subscription"] = (
+    "id", "subscription_id", "query_name", "party_id", "dest", "report_if_empty", "initial_record_time",
+    "schedule", "created_at", "actor",
+)
+
+# The durable outbox: a delivery not yet acknowledged by its receiver, a range of stored events (by
+# epcis_event.id) for one subscription; it is deleted when the receiver answers 2xx.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", PK, primary_key=True),
+    Column("subscription_pk", ForeignKey("subscription.id"), nullable=False, index=True),
+    Column("first_event", BigInteger, nullable=False, comment="the first epcis_event.id of the range"),
+    Column("last_event", BigInteger, nullable=False, comment="the last epcis_event.id of the range"),
+    Column("batch_size", Integer, nullable=False, comment="most events one attempt posts (halved on 413)"),
+    Column("attempts", Integer, nullable=False, comment="failed attempts so far"),
+    Column("next_try_at", BigInteger, nullable=False, index=True, comment="UTC µs of the next attempt"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
 )

@@ -13,7 +13,7 @@ import multiprocessing
 import sys
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +30,7 @@ from roadpass.trace.identifiers import IdentifierError, canonical_id
 from roadpass.trace.markets import MARKET_BIZ_STEPS
 from roadpass.trace.ports import TraceRecords, TraceStore
 from roadpass.trace.query import EventQuery, PageToken, Visibility
+from roadpass.trace.redaction import redact_event, redact_where_used
 from roadpass.trace.stored import StoredEvent, event_keys, render_event
 from roadpass.trace.vin import VinError, parse_vin
 
@@ -81,6 +82,8 @@ class TraceService:
     def __init__(self, store: TraceStore, *, max_events: int = 10_000) -> None:
         self.store = store
         self.max_events = max_events
+        # Called after each capture commits (the subscription worker wakes to enqueue the new events).
+        self.after_capture_commit: list[Callable[[], None]] = []
 
     # --- capture ---------------------------------------------------------------------------------------
 
@@ -148,6 +151,8 @@ class TraceService:
                     raise _RollBack(outcome)
             # Committed: the units this capture created may now be known without a look-up.
             self.store.units_committed(outcome.new_units)
+            for hook in self.after_capture_commit:
+                hook()
         except _RollBack as failed:
             problems = failed.outcome.problems
             with self.store.write() as records:
@@ -208,26 +213,31 @@ class TraceService:
     # --- events ----------------------------------------------------------------------------------------
 
     def events(self, query: EventQuery) -> tuple[list[dict[str, Any]], list[Any], PageToken | None]:
-        """One page of events as JSON-LD, the distinct @contexts they were captured with, the next token."""
+        """One page of events as JSON-LD, the distinct @contexts they were captured with, the next token.
+
+        Each event is what ``query.visibility`` may read of it (:mod:`roadpass.trace.redaction`): every
+        route that lists events (``GET /events``, resources, named queries, subscriptions) comes here."""
         with self.store.read() as records:
             rows, token = records.query_events(query)
+            events = [_readable(records, row, query.visibility) for row in rows]
         contexts: list[Any] = []
         seen: set[str] = set()
         for row in rows:
             if row.context not in seen:
                 seen.add(row.context)
                 contexts.append(orjson.loads(row.context))
-        return [render_event(r) for r in rows], contexts, token
+        return events, contexts, token
 
     def event(self, event_id: str, *, visibility: Visibility | None = None) -> tuple[dict[str, Any], Any] | None:
-        """One event by eventID (or hash ID) with its @context; :class:`Hidden` if ``visibility`` excludes it."""
+        """One event by eventID (or hash ID) with its @context, as much of it as ``visibility`` may read
+        (:mod:`roadpass.trace.redaction`); :class:`Hidden` if ``visibility`` excludes it."""
         with self.store.read() as records:
             row = records.event_by_id(event_id)
             if row is not None and visibility is not None and not _sees_event(records, row, visibility):
                 raise Hidden(event_id)
-        if row is None:
-            return None
-        return render_event(row), orjson.loads(row.context)
+            if row is None:
+                return None
+            return _readable(records, row, visibility), orjson.loads(row.context)
 
     def event_values(self, column: str, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
         """One page of the distinct values of an event column (``biz_step``, ``disposition``,
@@ -297,7 +307,11 @@ class TraceService:
             return _resolve(records, identifier, visibility)
 
     def as_built(self, identifier: str, at: int | None = None, *, visibility: Visibility | None = None) -> AsBuiltNode:
-        """The as-built tree under a unit at ``at`` (UTC µs; default now), if ``visibility`` sees the unit."""
+        """The as-built tree under a unit at ``at`` (UTC µs; default now), if ``visibility`` sees the unit.
+
+        The tree is not redacted: who sees a unit sees what it holds, as who sees an event's ``parentID``
+        sees the event whole (:mod:`roadpass.trace.redaction`). A supplier does not reach its unit's
+        vehicle's tree (the vehicle is not its); events and where-used name that vehicle to it."""
         with self.store.read() as records:
             tree = records.as_built(_resolve(records, identifier, visibility).id, at)
         if tree is None:  # pragma: no cover - the root row always exists once resolved
@@ -311,16 +325,17 @@ class TraceService:
 
         With ``visibility``: all of them for the owner of the unit or lot asked about (a recall needs the
         whole blast radius), else the vehicles that are the caller's, shared with it or in its mandate;
-        :class:`Hidden` when that leaves nothing of a unit the caller may not see."""
+        :class:`Hidden` when that leaves nothing of a unit the caller may not see. Each hit's ``via`` keys
+        and ``suppliers`` are redacted (:func:`roadpass.trace.redaction.redact_hit`)."""
         with self.store.read() as records:
             unit = _resolve(records, identifier, None)
             result = records.where_used(unit.id, at)
             if visibility is None or visibility.sees_unit(unit.key, records.vehicle_market(unit.id)):
-                return unit, result
+                return unit, redact_where_used(result, visibility)
         kept = [h for h in result if visibility.sees_unit(h.key, h.market if h.vin else None)]
         if not kept:
             raise Hidden(identifier)
-        return unit, WhereUsedResult.from_hits(kept)
+        return unit, redact_where_used(WhereUsedResult.from_hits(kept), visibility)
 
 
 def _resolve(records: TraceRecords, identifier: str, visibility: Visibility | None) -> UnitRef:
@@ -344,6 +359,16 @@ def _resolve(records: TraceRecords, identifier: str, visibility: Visibility | No
     if visibility is not None and not visibility.sees_unit(unit.key, records.vehicle_market(unit.id)):
         raise Hidden(identifier)
     return unit
+
+
+def _readable(records: TraceRecords, row: StoredEvent, vis: Visibility | None) -> dict[str, Any]:
+    """The event as ``vis`` may read it. Who captured it is only looked up for an event the caller would
+    not read whole otherwise (a caller reads its own captures whole), so most events cost no statement."""
+    event = render_event(row)
+    redacted = redact_event(event, vis)
+    if redacted is event or vis is None or not vis.actor_prefixes:
+        return redacted
+    return redact_event(event, vis, actor=records.event_places(row.row_id)[2])
 
 
 def _sees_event(records: TraceRecords, event: StoredEvent, vis: Visibility) -> bool:

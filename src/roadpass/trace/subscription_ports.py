@@ -1,0 +1,96 @@
+"""What the subscription service needs from outside (implemented by :mod:`roadpass.store.subscriptions` and by
+:class:`roadpass.trace.subscription_service.UrllibWebhook`).
+
+The records read and write subscription and outbox rows and append ledger entries; who may see a
+subscription, what is delivered, when to retry and how large a batch is are decided in
+:mod:`roadpass.trace.subscriptions` and the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from roadpass.ledger.chain import Subject
+from roadpass.ports import Transactions
+from roadpass.trace.subscriptions import Subscription, SubscriptionRequest
+
+__all__ = ["OutboxItem", "SubscriptionRecords", "SubscriptionStore", "Webhook"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A delivery not yet acknowledged: the events of ``subscription`` with ``epcis_event.id`` from
+    ``first_event`` to ``last_event``, at most ``batch_size`` per attempt, ``attempts`` failed so far."""
+
+    id: int
+    subscription: Subscription
+    first_event: int
+    last_event: int
+    batch_size: int
+    attempts: int
+    next_try_at: int
+
+
+class SubscriptionRecords(Protocol):
+    """The subscription and outbox tables inside one transaction."""
+
+    def live(self, subscription_id: str) -> Subscription | None:
+        """The subscription with this REST ``subscriptionID`` that is not deleted."""
+        ...
+
+    def listing(self, query_name: str, *, party_id: int | None) -> list[Subscription]:
+        """Live subscriptions to ``query_name`` by creation (of party ``party_id`` only, unless None)."""
+        ...
+
+    def insert(self, *, subscription_id: str, query_name: str, request: SubscriptionRequest, party_id: int | None,
+               actor: str, at: int, stream_cursor: int | None) -> int:
+        """Store a new subscription; its row id."""
+        ...
+
+    def mark_deleted(self, pk: int, *, actor: str, at: int) -> None:
+        """Mark a subscription deleted and drop its pending deliveries (its row stays for the ledger)."""
+        ...
+
+    def append_ledger(self, actor: str, action: str, rule: str, subjects: Sequence[Subject]) -> int:
+        """Append a ledger entry on the rows ``subjects`` name; its sequence number."""
+        ...
+
+    def latest_event(self) -> int:
+        """The largest ``epcis_event.id`` stored (0 when none is)."""
+        ...
+
+    def stream_cursors(self) -> Mapping[int, int]:
+        """Live stream subscriptions (row id) and the last event id each has put in the outbox."""
+        ...
+
+    def enqueue(self, pk: int, *, first_event: int, last_event: int, batch_size: int, at: int) -> None:
+        """Add events ``first_event``..``last_event`` to the subscription's pending delivery (one row per
+        subscription: a pending row grows to ``last_event``) and advance its stream cursor to ``last_event``."""
+        ...
+
+    def due(self, now: int, limit: int) -> list[OutboxItem]:
+        """Pending deliveries whose next attempt is due, oldest first."""
+        ...
+
+    def delivered(self, item_id: int, *, through: int | None, at: int, notified: bool) -> None:
+        """The item is done up to event id ``through`` (None: done); when ``notified`` the receiver
+        acknowledged, so the subscription's ``last_notified_at`` is ``at`` and its failures are reset."""
+        ...
+
+    def failed(self, item_id: int, *, next_try_at: int, batch_size: int, error: str) -> None:
+        """An attempt failed: count it on the item and its subscription, and set the next try."""
+        ...
+
+
+class SubscriptionStore(Transactions[SubscriptionRecords], Protocol):
+    """Transactions on the subscription and outbox tables."""
+
+
+class Webhook(Protocol):
+    """Posts one delivery to a receiver."""
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST ``body`` to ``url``; the HTTP status. Raises :class:`OSError` when no answer came."""
+        ...

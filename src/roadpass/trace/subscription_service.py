@@ -1,0 +1,259 @@
+"""The subscription service: subscribe, list, read and unsubscribe, and deliver stream subscriptions' events
+to their webhooks, at least once, from a durable outbox.
+
+The rules (a request's validity, allowed destinations, the signature, the delivery document, backoff, batch
+sizes) are in :mod:`roadpass.trace.subscriptions`; the rows in the store.
+
+Durability (stream subscriptions): each stream subscription keeps a cursor, the last ``epcis_event.id`` it
+has put in the outbox. After a capture commits, the capture path wakes the worker (:meth:`notify`), which
+moves every event past each cursor into the outbox and advances the cursor in ONE follow-up write
+transaction (:meth:`enqueue_streams`). The capture transaction is left alone (it stays as fast with a
+hundred subscriptions as with none), and nothing is lost if the process stops between the two transactions:
+the cursor did not move, so the next :meth:`enqueue_streams` (at the worker's start, its next tick, or the
+next capture, in any process) enqueues the same events. An outbox row is deleted only once the receiver
+answered 2xx, so a delivery survives restarts of roadpass and of the receiver (at-least-once; receivers
+dedupe by eventID). Which events a delivery carries is decided when it is sent, under the subscriber party's
+visibility as it stands then (a share revoked stops the flow at once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from roadpass.trace import subscriptions as rules
+from roadpass.trace.capture_plan import now_us
+from roadpass.trace.named_queries import query_parameters
+from roadpass.trace.named_query_service import NamedQueryNotFound, NamedQueryService
+from roadpass.trace.query import PageToken, QueryError, Visibility, parse_event_query
+from roadpass.trace.service import Hidden, TraceService
+from roadpass.trace.subscription_ports import OutboxItem, SubscriptionStore, Webhook
+from roadpass.trace.subscriptions import Subscription
+
+__all__ = ["SubscriptionNotFound", "SubscriptionService", "UrllibWebhook"]
+
+_log = logging.getLogger(__name__)
+_POLL_SECONDS = 1.0  # the worker's tick when no capture wakes it (retries fall due, other processes capture)
+_DUE_PER_ROUND = 100
+
+
+class SubscriptionNotFound(LookupError):
+    """No live subscription has this subscriptionID under this query (EPCIS REST: 404)."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A receiver may not redirect a delivery elsewhere: the destination was checked against the node's
+    # settings when subscribing, a redirect would bypass that check. A 3xx answer is a failed attempt.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class UrllibWebhook:
+    """:class:`~roadpass.trace.subscription_ports.Webhook` on the standard library's HTTP client."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+        self._opener = urllib.request.build_opener(_NoRedirect())
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST ``body`` to ``url``; the HTTP status. Raises :class:`OSError` when no answer came."""
+        request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+        try:
+            with self._opener.open(request, timeout=self.timeout) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+
+class SubscriptionService:
+    """Query subscriptions (REST bindings ``/queries/{queryName}/subscriptions``), owned by the party that
+    made them, and their webhook delivery."""
+
+    def __init__(
+        self, store: SubscriptionStore, trace: TraceService, queries: NamedQueryService, *,
+        allowed_hosts: list[str], visibility_of: Callable[[str], Visibility], webhook: Webhook | None = None,
+    ) -> None:
+        self.store = store
+        self.trace = trace
+        self.queries = queries
+        self.allowed_hosts = list(allowed_hosts)
+        self.visibility_of = visibility_of
+        self.webhook: Webhook = webhook or UrllibWebhook()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        trace.after_capture_commit.append(self.notify)
+
+    # --- the resource ---------------------------------------------------------------------------------
+
+    def create(self, query_name: str, body: Any, *, actor: str, party_id: int | None) -> Subscription:
+        """Subscribe party ``party_id`` to its query ``query_name`` (ledgered). Raises
+        :class:`~roadpass.trace.subscriptions.SubscriptionRejected` (every problem, by JSON path),
+        :class:`NamedQueryNotFound` or :class:`Hidden`."""
+        self.queries.get(query_name, party_scope=party_id)
+        request = rules.parse_request(body, allowed_hosts=self.allowed_hosts)
+        subscription_id = str(uuid.uuid4())
+        with self.store.write() as records:
+            # A stream starts after the events stored now, unless initialRecordTime asks for older ones too
+            # (GS1-Query-InitialRecordTime: "If omitted, the default value is the current time").
+            cursor = None if not request.stream else 0 if request.initial_record_time is not None \
+                else records.latest_event()
+            pk = records.insert(subscription_id=subscription_id, query_name=query_name, request=request,
+                                party_id=party_id, actor=actor, at=now_us(), stream_cursor=cursor)
+            records.append_ledger(actor, *rules.create_ledger(pk))
+            made = records.live(subscription_id)
+        if made is None:  # pragma: no cover - the row was written in this transaction
+            raise SubscriptionNotFound(subscription_id)
+        self.notify()
+        return made
+
+    def listing(self, query_name: str, *, party_scope: int | None) -> list[Subscription]:
+        """The live subscriptions to ``query_name`` the caller may see (the query must be visible to it)."""
+        self.queries.get(query_name, party_scope=party_scope)
+        with self.store.read() as records:
+            return records.listing(query_name, party_id=party_scope)
+
+    def get(self, query_name: str, subscription_id: str, *, party_scope: int | None) -> Subscription:
+        """One subscription; :class:`SubscriptionNotFound`, or :class:`Hidden` when it is another party's."""
+        with self.store.read() as records:
+            found = records.live(subscription_id)
+        return _visible(found, query_name, subscription_id, party_scope)
+
+    def delete(self, query_name: str, subscription_id: str, *, actor: str, party_scope: int | None) -> None:
+        """Unsubscribe (its owner's party only; ledgered); its pending deliveries are dropped."""
+        with self.store.write() as records:
+            found = _visible(records.live(subscription_id), query_name, subscription_id, party_scope)
+            records.mark_deleted(found.pk, actor=actor, at=now_us())
+            records.append_ledger(actor, *rules.delete_ledger(found.pk))
+
+    # --- delivery -------------------------------------------------------------------------------------
+
+    def notify(self) -> None:
+        """A capture committed: wake the worker (the capture path's after-commit hook; never blocks)."""
+        self._wake.set()
+
+    def enqueue_streams(self) -> int:
+        """Put every event stored past each stream subscription's cursor into its outbox, in one write
+        transaction; how many subscriptions got new events."""
+        with self.store.read() as records:  # the worker's idle tick writes nothing
+            if all(cursor >= records.latest_event() for cursor in records.stream_cursors().values()):
+                return 0
+        # Event ids are allocated under the single writer (SQLite BEGIN IMMEDIATE, the PostgreSQL writer lock)
+        # and committed in that order, so every id up to the largest committed one is final: a cursor never
+        # skips an event that commits later.
+        with self.store.write() as records:
+            latest = records.latest_event()
+            behind = {pk: cursor for pk, cursor in records.stream_cursors().items() if cursor < latest}
+            for pk, cursor in behind.items():
+                records.enqueue(pk, first_event=cursor + 1, last_event=latest, batch_size=rules.MAX_BATCH,
+                                at=now_us())
+        return len(behind)
+
+    def deliver_due(self, now: int | None = None) -> int:
+        """Attempt every delivery due at ``now`` (UTC µs; default: now) once; how many the receivers
+        acknowledged."""
+        with self.store.read() as records:
+            due = records.due(now_us() if now is None else now, _DUE_PER_ROUND)
+        return sum(self._attempt(item) for item in due)
+
+    def _page(self, item: OutboxItem) -> tuple[bytes, int | None, bool] | None:
+        """The body of the item's next delivery, the event id it ends at (None: the rest of the item), and
+        whether it carries events; None when the subscription's query is gone."""
+        sub = item.subscription
+        try:
+            # The subscriber's own query: a name deleted and taken again by another party is not its query.
+            stored = self.queries.get(sub.query_name, party_scope=sub.party_id)
+            query = parse_event_query(query_parameters(stored.query))
+        except (NamedQueryNotFound, Hidden, QueryError):
+            return None
+        bounds = [b for b in (query.ge_record_time, sub.request.initial_record_time) if b is not None]
+        query = dataclasses.replace(
+            query, order_by="id", descending=False, per_page=item.batch_size,
+            after=PageToken(item.first_event - 1, item.first_event - 1, query.fingerprint),
+            ge_record_time=max(bounds) if bounds else None,
+            # Evaluated now, at delivery, not when the event was captured (issue: a revoked share stops
+            # the flow at once).
+            visibility=None if sub.party is None else self.visibility_of(sub.party),
+        )
+        events, contexts, token = self.trace.events(query)
+        through = None if token is None or token.row >= item.last_event else token.row
+        document = rules.delivery_document(events, contexts, sub.query_name, now_us())
+        return orjson.dumps(document), through, bool(events)
+
+    def _attempt(self, item: OutboxItem) -> bool:
+        page = self._page(item)
+        if page is None or (not page[2] and not item.subscription.request.report_if_empty):
+            with self.store.write() as records:  # nothing this party may see now: nothing to send
+                records.delivered(item.id, through=None if page is None else page[1], at=now_us(),
+                                  notified=False)
+            return False
+        body, through, _ = page
+        headers = {"Content-Type": "application/json", "GS1-EPCIS-Version": "2.0"}
+        token = item.subscription.request.signature_token
+        if token is not None:
+            headers["GS1-Signature"] = rules.signature(body, token)
+        try:
+            status, error = self.webhook.post(item.subscription.request.dest, body, headers), ""
+        except OSError as exc:
+            status, error = 0, f"no answer: {exc}"
+        with self.store.write() as records:
+            if 200 <= status < 300:
+                records.delivered(item.id, through=through, at=now_us(), notified=True)
+                return True
+            batch = item.batch_size
+            if status == 413 and batch > 1:
+                # REST bindings, the callback's 413: "asks the server to send EPCIS events in smaller
+                # batches": halve and try again at once.
+                batch, wait = rules.smaller_batch(batch), 0
+            else:
+                wait = rules.retry_delay_us(item.attempts + 1)
+            records.failed(item.id, next_try_at=now_us() + wait, batch_size=batch,
+                           error=error or f"HTTP {status}")
+        return False
+
+    def run_once(self) -> int:
+        """One round of the worker: enqueue new stream events, then attempt what is due."""
+        self.enqueue_streams()
+        return self.deliver_due()
+
+    def start(self) -> None:
+        """Start the delivery worker thread (when serving); it resumes from the outbox."""
+        if self._worker is not None:
+            return
+        self._stop.clear()
+        self._worker = threading.Thread(target=self._run, name="roadpass-subscriptions", daemon=True)
+        self._worker.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self.run_once()
+            except Exception:  # a failing round (database busy, …) is retried next tick; the outbox keeps it
+                _log.exception("subscription delivery round failed")
+            self._wake.wait(_POLL_SECONDS)
+
+    def close(self) -> None:
+        """Stop the worker (what it has not delivered stays in the outbox)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            self._stop.set()
+            self._wake.set()
+            worker.join(timeout=10)
+
+
+def _visible(found: Subscription | None, query_name: str, subscription_id: str,
+             party_scope: int | None) -> Subscription:
+    if found is None or found.query_name != query_name:
+        raise SubscriptionNotFound(subscription_id)
+    if not found.visible_to(party_scope):
+        raise Hidden(subscription_id)
+    return found

@@ -1,0 +1,227 @@
+"""Stream subscriptions delivered to a real webhook on 127.0.0.1 from the durable outbox, on SQLite and
+PostgreSQL: signatures, a receiver that is down and then up, 413 answers, restarts, visibility."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from roadpass.bootstrap import Roadpass, bootstrap
+from roadpass.settings import Settings
+from roadpass.trace.capture_plan import now_us
+
+EXAMPLES = Path(__file__).parents[2].parent / "shared/conformance/epcis/examples"
+TOKEN = "13df38d8275b13f05704629e5f1cf3d45d6132d5"
+LATER = 10**6 * 3600  # an hour on: every backoff has elapsed
+
+
+class Receiver:
+    """A webhook on 127.0.0.1 that checks GS1-Signature and records each delivery's eventIDs; ``limit``
+    answers 413 to a body with more events than that."""
+
+    def __init__(self, port: int, limit: int | None = None) -> None:
+        self.port, self.limit = port, limit
+        self.batches: list[list[str]] = []
+        self.bad_signatures = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                expected = hmac.new(TOKEN.encode(), body, hashlib.sha256).hexdigest()
+                if self.headers.get("GS1-Signature") != expected:
+                    receiver.bad_signatures += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                document = orjson.loads(body)
+                assert document["type"] == "EPCISQueryDocument"
+                ids = [e["eventID"] for e in document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+                if receiver.limit is not None and len(ids) > receiver.limit:
+                    self.send_response(413)
+                    self.end_headers()
+                    return
+                receiver.batches.append(ids)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def received(self) -> set[str]:
+        return {i for batch in self.batches for i in batch}
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def receivers() -> Iterator[list[Receiver]]:
+    started: list[Receiver] = []
+    yield started
+    for receiver in started:
+        receiver.stop()
+
+
+def _party(app: Roadpass, key: str, gcp: str | None = "0614141") -> int:
+    return app.admin.create_party(actor="test", key=key, name=key, role="manufacturer", country="DE", gcp=gcp).id
+
+
+def _subscribe(app: Roadpass, party_id: int, port: int, query: dict[str, Any], **extra: Any) -> str:
+    app.queries.create({"name": f"q{party_id}", "query": query}, actor="test", party_id=party_id)
+    body = {"dest": f"http://127.0.0.1:{port}/hook", "signatureToken": TOKEN, "stream": True, **extra}
+    return app.subscriptions.create(f"q{party_id}", body, actor="test", party_id=party_id).id
+
+
+def _capture(app: Roadpass, *names: str) -> list[str]:
+    ids: list[str] = []
+    for name in names:
+        document = orjson.loads((EXAMPLES / name).read_bytes())
+        app.trace.capture(document, actor="test")
+        ids += [e["eventID"] for e in document["epcisBody"]["eventList"]]
+    return ids
+
+
+def _drain(app: Roadpass, rounds: int = 40) -> None:
+    for _ in range(rounds):
+        app.subscriptions.run_once()
+        app.subscriptions.deliver_due(now_us() + LATER)
+
+
+def test_receiver_down_then_up_loses_nothing(app: Roadpass, port: int, receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    sid = _subscribe(app, party, port, {"EQ_bizStep": ["shipping"]})
+    document = orjson.loads((EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_bytes())
+    app.trace.capture(document, actor="test")
+    shipped = {e["eventID"] for e in document["epcisBody"]["eventList"] if e.get("bizStep") == "shipping"}
+    assert len(shipped) == 1
+
+    assert app.subscriptions.enqueue_streams() == 1
+    assert app.subscriptions.deliver_due() == 0  # nobody listens: refused connection, kept in the outbox
+    state = app.subscriptions.get(f"q{party}", sid, party_scope=party).as_json()
+    assert state["failures"] == 1 and "lastNotifiedAt" not in state
+    assert app.subscriptions.deliver_due() == 0  # backoff: not due yet
+
+    receivers.append(Receiver(port))
+    assert app.subscriptions.deliver_due(now_us() + LATER) == 1
+    assert receivers[0].received == shipped and receivers[0].bad_signatures == 0
+    state = app.subscriptions.get(f"q{party}", sid, party_scope=party).as_json()
+    assert state["failures"] == 0 and "lastNotifiedAt" in state
+    _drain(app, 2)
+    assert len(receivers[0].batches) == 1  # acknowledged: never sent again
+
+
+def test_an_undelivered_item_survives_a_restart(app: Roadpass, database_url: str, port: int,
+                                                receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    _subscribe(app, party, port, {})
+    ids = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    app.subscriptions.enqueue_streams()
+    assert app.subscriptions.deliver_due() == 0  # receiver down
+    app.close()
+    again = bootstrap(Settings(database_url=database_url, environment="test"))
+    try:
+        receivers.append(Receiver(port))
+        assert again.subscriptions.deliver_due(now_us() + LATER) == 1
+    finally:
+        again.close()
+    assert receivers[0].received == ids
+
+
+def test_a_capture_after_a_crash_before_enqueueing_is_still_delivered(app: Roadpass, port: int,
+                                                                      receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    _subscribe(app, party, port, {})
+    # The capture committed but no enqueue ran (the process stopped in between): the cursor did not move.
+    first = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    second = set(_capture(app, "Example_9.6.2-ObjectEvent.jsonld"))
+    receivers.append(Receiver(port))
+    _drain(app)
+    assert receivers[0].received == first | second
+
+
+def test_413_halves_the_batch_until_the_receiver_takes_it(app: Roadpass, port: int,
+                                                         receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    _subscribe(app, party, port, {})
+    ids = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld", "Example_9.6.2-ObjectEvent.jsonld"))
+    receivers.append(Receiver(port, limit=1))
+    _drain(app)
+    assert receivers[0].received == ids
+    assert all(len(batch) == 1 for batch in receivers[0].batches)
+
+
+def test_initial_record_time_streams_older_events_too(app: Roadpass, port: int, receivers: list[Receiver]) -> None:
+    party, late = _party(app, "maker"), _party(app, "late")
+    ids = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    _subscribe(app, party, port, {}, initialRecordTime="2000-01-01T00:00:00Z")
+    receivers.append(Receiver(port))
+    _drain(app)
+    assert receivers[0].received == ids
+    # Without initialRecordTime a stream starts after the events stored when subscribing.
+    other = _free_port()
+    _subscribe(app, late, other, {})
+    receivers.append(Receiver(other))
+    _drain(app)
+    assert receivers[1].batches == []
+
+
+def test_a_party_receives_only_what_it_may_see_at_delivery(app: Roadpass, port: int,
+                                                          receivers: list[Receiver]) -> None:
+    stranger = _party(app, "stranger", gcp="4012345")
+    sid = _subscribe(app, stranger, port, {})
+    _capture(app, "Example_9.6.1-ObjectEvent.jsonld")
+    receivers.append(Receiver(port))
+    _drain(app)
+    assert receivers[0].batches == []  # nothing it may see: nothing posted, nothing left pending
+    assert app.subscriptions.get(f"q{stranger}", sid, party_scope=stranger).failures == 0
+
+
+def test_unsubscribing_drops_pending_deliveries(app: Roadpass, port: int, receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    sid = _subscribe(app, party, port, {})
+    _capture(app, "Example_9.6.1-ObjectEvent.jsonld")
+    app.subscriptions.enqueue_streams()
+    app.subscriptions.delete(f"q{party}", sid, actor="test", party_scope=party)
+    receivers.append(Receiver(port))
+    _drain(app)
+    assert receivers[0].batches == []
+
+
+def test_a_query_name_taken_by_another_party_is_not_the_subscribers(app: Roadpass, port: int,
+                                                                    receivers: list[Receiver]) -> None:
+    party, rival = _party(app, "maker"), _party(app, "rival")
+    _subscribe(app, party, port, {})
+    _capture(app, "Example_9.6.1-ObjectEvent.jsonld")
+    app.subscriptions.enqueue_streams()
+    app.queries.delete(f"q{party}", actor="test", party_scope=party)
+    app.queries.create({"name": f"q{party}", "query": {}}, actor="test", party_id=rival)
+    receivers.append(Receiver(port))
+    _drain(app)
+    assert receivers[0].batches == []
