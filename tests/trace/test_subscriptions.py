@@ -9,6 +9,7 @@ import pytest
 
 from roadpass.trace import subscriptions as rules
 from roadpass.trace.subscriptions import Subscription, SubscriptionRejected, parse_request
+from roadpass.trace.views import EPCIS_CONTEXT, query_document
 
 _LOCAL = "http://127.0.0.1:9999/hook"
 
@@ -81,9 +82,9 @@ def test_signature_is_hex_hmac_sha256_of_the_body() -> None:
 
 
 def test_delivery_document_is_a_query_document() -> None:
-    doc = rules.delivery_document([{"eventID": "ni:///a"}], [[{"ex": "https://ex.org/"}]], "MyQuery", 0)
+    doc = query_document([{"eventID": "ni:///a"}], [[{"ex": "https://ex.org/"}]], "MyQuery", 0)
     assert doc["type"] == "EPCISQueryDocument"
-    assert doc["@context"] == [rules.EPCIS_CONTEXT, {"ex": "https://ex.org/"}]
+    assert doc["@context"] == [EPCIS_CONTEXT, {"ex": "https://ex.org/"}]
     assert doc["creationDate"] == "1970-01-01T00:00:00.000Z"
     assert doc["epcisBody"]["queryResults"] == {"queryName": "MyQuery",
                                                 "resultsBody": {"eventList": [{"eventID": "ni:///a"}]}}

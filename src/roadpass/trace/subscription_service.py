@@ -37,6 +37,7 @@ from roadpass.trace.query import PageToken, QueryError, Visibility, parse_event_
 from roadpass.trace.service import Hidden, TraceService
 from roadpass.trace.subscription_ports import OutboxItem, SubscriptionStore, Webhook
 from roadpass.trace.subscriptions import Subscription
+from roadpass.trace.views import query_document
 
 __all__ = ["SubscriptionNotFound", "SubscriptionService", "UrllibWebhook"]
 
@@ -185,7 +186,7 @@ class SubscriptionService:
         )
         events, contexts, token = self.trace.events(query)
         through = None if token is None or token.row >= item.last_event else token.row
-        document = rules.delivery_document(events, contexts, sub.query_name, now_us())
+        document = query_document(events, contexts, sub.query_name, now_us())
         return orjson.dumps(document), through, bool(events)
 
     def _attempt(self, item: OutboxItem) -> bool:

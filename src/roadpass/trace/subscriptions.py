@@ -17,7 +17,7 @@ every newly captured matching event (``stream: true``) or the query's results on
 * :func:`signature` — the ``GS1-Signature`` header value: the REST bindings leave its form to the
   implementation ("HMAC with SHA-256 directly" is their first example); roadpass sends the lower-case hex
   HMAC-SHA256 of the exact body bytes keyed with the subscription's ``signatureToken``;
-* :func:`delivery_document` — what one delivery carries: an ``EPCISQueryDocument`` as ``GET /events``
+* what one delivery carries is :func:`roadpass.trace.views.query_document`, an ``EPCISQueryDocument`` as ``GET /events``
   answers (the callback's request body in the REST bindings);
 * :func:`retry_delay_us` and :func:`smaller_batch` — at-least-once delivery: an unacknowledged delivery is
   retried with exponential backoff, and a ``413`` answer (the callback's "send EPCIS events in smaller
@@ -32,7 +32,7 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,7 +42,6 @@ from roadpass.trace.named_queries import DefinitionProblem, DefinitionRejected
 from roadpass.trace.timeutil import iso_utc, parse_time
 
 __all__ = [
-    "EPCIS_CONTEXT",
     "MAX_BATCH",
     "SUBSCRIPTION_RULE",
     "Subscription",
@@ -52,7 +51,6 @@ __all__ = [
     "check_schedule",
     "create_ledger",
     "delete_ledger",
-    "delivery_document",
     "parse_request",
     "retry_delay_us",
     "signature",
@@ -63,7 +61,6 @@ SUBSCRIPTION_RULE = (
     "EPCIS 2.0 REST bindings /queries/{queryName}/subscriptions (§8.2.5 subscribe); owned by the creating "
     "party (roadpass.access.policy queries.write)"
 )
-EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
 #: Most events one delivery carries before a receiver has asked for less (REST bindings: "group EPCIS
 #: events in manageable batches").
@@ -264,25 +261,6 @@ def parse_request(body: Any, *, allowed_hosts: Iterable[str]) -> SubscriptionReq
 def signature(body: bytes, token: str) -> str:
     """The ``GS1-Signature`` header value of a delivery: hex HMAC-SHA256 of ``body`` keyed with ``token``."""
     return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
-
-
-def delivery_document(
-    events: Sequence[Mapping[str, Any]], contexts: Iterable[Any], query_name: str, created_at: int
-) -> dict[str, Any]:
-    """The ``EPCISQueryDocument`` one delivery posts (REST bindings: the callback's request body), shaped as
-    ``GET /queries/{queryName}/events`` answers; ``created_at`` (UTC µs) is its ``creationDate``."""
-    context: list[Any] = [EPCIS_CONTEXT]
-    for item in contexts:
-        for part in item if isinstance(item, list) else [item]:
-            if part not in context:
-                context.append(part)
-    return {
-        "@context": context,
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": iso_utc(created_at),
-        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": list(events)}}},
-    }
 
 
 def retry_delay_us(failures: int) -> int:

@@ -1,13 +1,17 @@
-"""Genealogy answers as JSON: the one shape the API serves and the CLI and web UI show."""
+"""Answers as JSON: genealogy (the one shape the API serves and the CLI and web UI show) and EPCIS query
+documents (the API's and the subscriptions')."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from roadpass.trace.genealogy import AsBuiltNode, WhereUsedHit, WhereUsedResult
 from roadpass.trace.timeutil import FOREVER, iso_utc
 
-__all__ = ["as_built_json", "where_used_json"]
+__all__ = ["EPCIS_CONTEXT", "as_built_json", "query_document", "where_used_json"]
+
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
 
 def _time(value: int | None) -> str | None:
@@ -51,4 +55,24 @@ def where_used_json(
             }
             for h in (result if hits is None else hits)
         ],
+    }
+
+
+def query_document(
+    events: Sequence[Mapping[str, Any]], contexts: Iterable[Any], query_name: str, created_at: int
+) -> dict[str, Any]:
+    """An ``EPCISQueryDocument`` (EPCIS 2.0 §9.1): what ``GET /events`` and every events resource answer and
+    what one subscription delivery posts; the captures' own JSON-LD contexts follow the standard one;
+    ``created_at`` (UTC µs) is its ``creationDate``."""
+    context: list[Any] = [EPCIS_CONTEXT]
+    for item in contexts:
+        for part in item if isinstance(item, list) else [item]:
+            if part not in context:
+                context.append(part)
+    return {
+        "@context": context,
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": iso_utc(created_at),
+        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": list(events)}}},
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 import anyio
@@ -15,8 +15,10 @@ from fastapi.responses import Response
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
 from roadpass.api.responses import JSONLDResponse, JsonResponse, hidden, next_page_link, problem
 from roadpass.trace.capture import CaptureRejected
+from roadpass.trace.capture_plan import now_us
 from roadpass.trace.query import QueryError, parse_event_query, sign_page_token, token_digest
 from roadpass.trace.service import CaptureFailed, Hidden
+from roadpass.trace.views import query_document
 
 __all__ = [
     "EPCIS_HEADERS", "discovery", "event_query_response", "query_problem", "request_params", "router",
@@ -87,7 +89,7 @@ def event_query_response(
     query.visibility = access.visibility
     rendered, contexts, token = app.trace.events(query)
     headers = {**EPCIS_HEADERS, **_EVENT_FORMAT}
-    document = _query_document(rendered, contexts, "SimpleEventQuery")
+    document = query_document(rendered, contexts, "SimpleEventQuery", now_us())
     if token is not None:
         signed, expires = sign_page_token(token, query, key)
         headers["Link"] = next_page_link(request, signed)
@@ -96,21 +98,6 @@ def event_query_response(
         # not asserted under draft-07); clients read the token from here as often as from the Link header.
         document["nextPageToken"] = signed
     return JSONLDResponse(document, headers=headers)
-
-
-def _query_document(events: list[dict[str, Any]], contexts: list[Any], query_name: str) -> dict[str, Any]:
-    context: list[Any] = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-    for item in contexts:
-        for part in item if isinstance(item, list) else [item]:
-            if part not in context:
-                context.append(part)
-    return {
-        "@context": context,
-        "type": "EPCISQueryDocument",
-        "schemaVersion": "2.0",
-        "creationDate": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}},
-    }
 
 
 def _rejected(exc: CaptureRejected) -> Response:
@@ -260,4 +247,4 @@ def event(event_id: str, app: AppDep, access: AccessDep) -> Response:
     if found is None:
         return problem(404, f"no event {event_id}", type_="epcisException:NoSuchResourceException")
     body, context = found
-    return JSONLDResponse(_query_document([body], [context], "SimpleEventQuery"), headers=EPCIS_HEADERS)
+    return JSONLDResponse(query_document([body], [context], "SimpleEventQuery", now_us()), headers=EPCIS_HEADERS)
