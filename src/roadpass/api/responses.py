@@ -14,7 +14,7 @@ from roadpass.api.deps import Access
 from roadpass.api.problems import problem_body
 
 __all__ = [
-    "JSONLDResponse", "JsonResponse", "ProblemResponse", "hidden", "next_page_link", "problem", "problem_body",
+    "JSONLDResponse", "JsonResponse", "ProblemResponse", "hidden", "json_body", "next_page_link", "problem",
 ]
 
 
@@ -57,3 +57,19 @@ def hidden(access: Access, title: str, reason: str, *, type_: str = "about:blank
     decision = access.decision
     access.deny(Decision(False, 404, decision.effect, decision.rule, reason))
     return problem(404, title, type_=type_)
+
+
+_JSON_TYPES = ("application/json", "application/ld+json")
+
+
+async def json_body(request: Request, what: str, invalid_type: str) -> Any:
+    """The request's JSON body, or the refusal to send: 415 (EPCIS 2.0 REST: UnsupportedMediaTypeException)
+    for another media type, 400 of ``invalid_type`` naming ``$`` for a body that is not JSON. ``what`` names
+    the thing the body should be ("a query definition")."""
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media not in _JSON_TYPES:
+        return problem(415, f"{what} is JSON, not {media}", type_="epcisException:UnsupportedMediaTypeException")
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        return problem(400, f"not JSON: {exc}", type_=invalid_type, errors=[{"instance": "$", "title": "not JSON"}])

@@ -24,7 +24,7 @@ def _base_select() -> Any:
     return (
         select(
             e.c.id, e.c.event_id, e.c.hash_id, e.c.event_time, e.c.record_time, e.c.doc, j.c.context,
-            d.c.declaration,
+            d.c.declaration, j.c.actor,
         )
         .select_from(e.join(j, j.c.id == e.c.job_id).outerjoin(d, d.c.event_pk == e.c.id))
     )
@@ -33,7 +33,7 @@ def _base_select() -> Any:
 def _stored(row: Any) -> StoredEvent:
     return StoredEvent(
         int(row.id), row.event_id, row.hash_id, int(row.event_time), int(row.record_time), row.doc, row.context,
-        row.declaration,
+        row.declaration, str(row.actor),
     )
 
 

@@ -219,7 +219,7 @@ class TraceService:
         route that lists events (``GET /events``, resources, named queries, subscriptions) comes here."""
         with self.store.read() as records:
             rows, token = records.query_events(query)
-            events = [_readable(records, row, query.visibility) for row in rows]
+            events = [_readable(row, query.visibility) for row in rows]
         contexts: list[Any] = []
         seen: set[str] = set()
         for row in rows:
@@ -237,7 +237,7 @@ class TraceService:
                 raise Hidden(event_id)
             if row is None:
                 return None
-            return _readable(records, row, visibility), orjson.loads(row.context)
+            return _readable(row, visibility), orjson.loads(row.context)
 
     def event_values(self, column: str, *, after: str | None, limit: int, visibility: Visibility | None) -> list[str]:
         """One page of the distinct values of an event column (``biz_step``, ``disposition``,
@@ -361,14 +361,10 @@ def _resolve(records: TraceRecords, identifier: str, visibility: Visibility | No
     return unit
 
 
-def _readable(records: TraceRecords, row: StoredEvent, vis: Visibility | None) -> dict[str, Any]:
-    """The event as ``vis`` may read it. Who captured it is only looked up for an event the caller would
-    not read whole otherwise (a caller reads its own captures whole), so most events cost no statement."""
-    event = render_event(row)
-    redacted = redact_event(event, vis)
-    if redacted is event or vis is None or not vis.actor_prefixes:
-        return redacted
-    return redact_event(event, vis, actor=records.event_places(row.row_id)[2])
+def _readable(row: StoredEvent, vis: Visibility | None) -> dict[str, Any]:
+    """The event as ``vis`` may read it (a caller reads its own captures whole: the row carries who captured
+    it, so no event costs a statement of its own)."""
+    return redact_event(render_event(row), vis, actor=row.actor)
 
 
 def _sees_event(records: TraceRecords, event: StoredEvent, vis: Visibility) -> bool:

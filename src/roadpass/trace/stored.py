@@ -25,6 +25,7 @@ class StoredEvent:
     doc: str
     context: str
     declaration: str | None
+    actor: str  # who captured it (a caller reads its own captures whole: roadpass.trace.redaction)
 
 
 def render_event(event: StoredEvent) -> dict[str, Any]:

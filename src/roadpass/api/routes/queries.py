@@ -12,24 +12,22 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, hidden, next_page_link, problem
+from roadpass.api.responses import JsonResponse, hidden, json_body, next_page_link, problem
 from roadpass.api.routes.epcis import EPCIS_HEADERS, discovery, event_query_response, query_problem, request_params
 from roadpass.trace.named_queries import DefinitionRejected
 from roadpass.trace.named_query_service import NamedQueryExists, NamedQueryNotFound
 from roadpass.trace.query import QueryError, parse_page_size
 from roadpass.trace.service import Hidden
 
-__all__ = ["router"]
+__all__ = ["NO_SUCH_NAME", "router"]
 
 router = APIRouter(tags=["Queries"])
 
-_NO_SUCH_NAME = "epcisException:NoSuchNameException"  # EPCIS 2.0 §8.2.7: the query name does not exist
-_JSON_TYPES = ("application/json", "application/ld+json")
+NO_SUCH_NAME = "epcisException:NoSuchNameException"  # EPCIS 2.0 §8.2.7: the query name does not exist
 
 # EPCIS 2.0 REST bindings, requestBodies/CreateQuery (QueryDefinition): documented here because the handler
 # reads the body itself, so that a refusal names every JSON path at once.
@@ -58,8 +56,8 @@ def _not_found(access: AccessDep, name: str, exc: Exception) -> Response:
     """404 for a name that is unknown, or another party's (that refusal is ledgered)."""
     title = f"no query named {name!r}"
     if isinstance(exc, Hidden):
-        return hidden(access, title, f"query {name!r} is another party's", type_=_NO_SUCH_NAME)
-    return problem(404, title, type_=_NO_SUCH_NAME)
+        return hidden(access, title, f"query {name!r} is another party's", type_=NO_SUCH_NAME)
+    return problem(404, title, type_=NO_SUCH_NAME)
 
 
 @router.options("/queries", status_code=204, summary="Query the metadata of the EPCIS queries endpoint.")
@@ -72,15 +70,9 @@ def queries_options() -> Response:
              response_class=Response, responses=_CREATE_ANSWERS)
 async def create_query(request: Request, app: AppDep, access: AccessDep) -> Response:
     """Store ``{"name", "query"}`` for the caller's party; 201 with ``Location: /queries/{name}``."""
-    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if media not in _JSON_TYPES:
-        return problem(415, f"a query definition is JSON, not {media}",
-                       type_="epcisException:UnsupportedMediaTypeException")
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        return problem(400, f"not JSON: {exc}", type_="epcisException:QueryValidationException",
-                       errors=[{"instance": "$", "title": "not JSON"}])
+    body = await json_body(request, "a query definition", "epcisException:QueryValidationException")
+    if isinstance(body, Response):
+        return body
     party = access.principal.party
     try:
         # The write transaction may wait for SQLite's single writer: off the event loop.

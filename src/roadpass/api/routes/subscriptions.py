@@ -12,13 +12,13 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, hidden, problem
+from roadpass.api.responses import JsonResponse, hidden, json_body, problem
 from roadpass.api.routes.epcis import EPCIS_HEADERS, discovery
+from roadpass.api.routes.queries import NO_SUCH_NAME
 from roadpass.trace.named_query_service import NamedQueryNotFound
 from roadpass.trace.service import Hidden
 from roadpass.trace.subscription_service import SubscriptionNotFound
@@ -28,10 +28,8 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["Subscriptions"])
 
-_NO_SUCH_NAME = "epcisException:NoSuchNameException"  # EPCIS 2.0 §8.2.7: the query name does not exist
 _NO_SUCH_SUBSCRIPTION = "epcisException:NoSuchSubscriptionException"  # EPCIS 2.0 §8.2.7: unknown subscriptionID
 _CONTROLS = "epcisException:SubscriptionControlsException"  # REST bindings: 400SubscriptionIssues
-_JSON_TYPES = ("application/json", "application/ld+json")
 
 # EPCIS 2.0 REST bindings, POST /queries/{queryName}/subscriptions (AbstractQuerySubscription with a stream or
 # a schedule): documented here because the handler reads the body itself, so that a refusal names every
@@ -64,7 +62,7 @@ _CREATE_ANSWERS: dict[int | str, dict[str, Any]] = {
 def _not_found(access: AccessDep, name: str, subscription_id: str | None, exc: Exception) -> Response:
     """404 for an unknown query or subscription, or another party's (that refusal is ledgered)."""
     if subscription_id is None or isinstance(exc, NamedQueryNotFound):
-        title, type_, what = f"no query named {name!r}", _NO_SUCH_NAME, f"query {name!r}"
+        title, type_, what = f"no query named {name!r}", NO_SUCH_NAME, f"query {name!r}"
     else:
         title, type_ = f"no subscription {subscription_id!r} to query {name!r}", _NO_SUCH_SUBSCRIPTION
         what = f"subscription {subscription_id!r}"
@@ -88,14 +86,9 @@ def subscriptions_options(query_name: str) -> Response:
              openapi_extra=_CREATE_BODY, response_class=Response, responses=_CREATE_ANSWERS)
 async def create_subscription(query_name: str, request: Request, app: AppDep, access: AccessDep) -> Response:
     """Subscribe the caller's party to its query; 201 with the subscription (no secret) and its ``Location``."""
-    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if media not in _JSON_TYPES:
-        return problem(415, f"a subscription is JSON, not {media}",
-                       type_="epcisException:UnsupportedMediaTypeException")
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        return problem(400, f"not JSON: {exc}", type_=_CONTROLS, errors=[{"instance": "$", "title": "not JSON"}])
+    body = await json_body(request, "a subscription", _CONTROLS)
+    if isinstance(body, Response):
+        return body
     party = access.principal.party
     try:
         # The write transaction may wait for SQLite's single writer: off the event loop.
