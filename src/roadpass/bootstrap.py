@@ -73,6 +73,7 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
     trace = TraceService(SqlTraceStore(uow), max_events=settings.capture_max_events)
     passports = PassportService(StoreTransactions(uow, SqlPassportRecords), trace, changes=DataVersionProbe(engine))
     access = AccessService(StoreTransactions(uow, SqlAccessRecords), settings)
+    queries = NamedQueryService(StoreTransactions(uow, SqlNamedQueryRecords))
     return Roadpass(
         settings=settings,
         engine=engine,
@@ -85,9 +86,8 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
         passports=passports,
         epr=EprService(StoreTransactions(uow, SqlEprRecords), passports, trace),
         compliance=ComplianceService(StoreTransactions(uow, SqlComplianceRecords)),
-        queries=NamedQueryService(StoreTransactions(uow, SqlNamedQueryRecords)),
+        queries=queries,
         subscriptions=SubscriptionService(
-            StoreTransactions(uow, SqlSubscriptionRecords), trace, NamedQueryService(StoreTransactions(
-                uow, SqlNamedQueryRecords)), allowed_hosts=settings.subscription_allowed_hosts,
-            visibility_of=access.party_visibility),
+            StoreTransactions(uow, SqlSubscriptionRecords), trace, queries,
+            allowed_hosts=settings.subscription_allowed_hosts, visibility_of=access.party_visibility),
     )

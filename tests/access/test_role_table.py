@@ -78,6 +78,7 @@ TABLE: list[tuple[str, str, str, Body | None, str]] = [
     ("page: account", "GET", "/ui/account", None, "303 200 200 200 200 200 200 200 200 200"),
     ("page: ledger", "GET", "/ui/ledger", None, "303 200 200 200 200 200 200 200 200 200"),
     ("page: compliance", "GET", "/ui/compliance", None, "303 200 200 200 403 403 403 200 200 200"),
+    ("page: subscriptions (own)", "GET", "/ui/subscriptions", None, "303 200 200 200 200 200 200 200 200 200"),
 ]
 
 

@@ -1,6 +1,8 @@
 """Every path and method of the EPCIS 2.0 REST bindings' OpenAPI document answers as the document says.
 
-Named queries and subscriptions (``/queries…``) and ``/nextPageToken`` are walked by their own tests.
+Resources first; then named queries, their subscriptions and ``/nextPageToken``, in the order a client uses
+them (create, read, delete). The WebSocket form of ``GET /queries/{queryName}/events`` (101) is walked in
+``test_websocket_subscriptions.py``.
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ SAMPLES = {
 }
 
 
-def _operations(conformance: Path) -> list[tuple[str, str, set[str]]]:
+_STATEFUL = ("/queries", "/nextPageToken")
+
+
+def _operations(conformance: Path, *, stateful: bool = False) -> list[tuple[str, str, set[str]]]:
     document = yaml.safe_load((conformance / "epcis/rest/openapi.yaml").read_text())
     return [
         (path, method, {str(code) for code in operation["responses"]})
         for path, item in document["paths"].items()
-        if not path.startswith(("/queries", "/nextPageToken"))
+        if path.startswith(_STATEFUL) is stateful
         for method, operation in item.items()
         if method in METHODS
     ]
@@ -78,3 +83,38 @@ def test_every_documented_path_and_method_answers(client: TestClient, conformanc
         if str(response.status_code) not in documented or response.status_code in (404, 405):
             wrong.append((method.upper(), template, response.status_code, response.text[:200]))
     assert wrong == []
+
+
+def _order(operation: tuple[str, str, set[str]]) -> tuple[int, int]:
+    """Creations first (shallow before deep), reads next, deletions last (deep before shallow)."""
+    template, method, _ = operation
+    depth = template.count("/")
+    return {"post": 0, "get": 1, "options": 1}.get(method, 2), depth if method != "delete" else -depth
+
+
+def test_every_query_subscription_and_token_path_answers(client: TestClient, conformance: Path) -> None:
+    assert client.post("/capture", content=(EXAMPLES / OBJECT_EVENTS).read_bytes()).status_code == 202
+    page = client.get("/events", params={"perPage": "1"})
+    samples = {"queryName": "walked", "token": page.json()["nextPageToken"], "subscriptionID": ""}
+    bodies = {
+        "/queries": {"name": "walked", "query": {"EQ_bizStep": ["shipping"]}},
+        "/queries/{queryName}/subscriptions": {"dest": "http://127.0.0.1:9/hook", "stream": True},
+    }
+    operations = sorted(_operations(conformance, stateful=True), key=_order)
+    assert len(operations) == 15
+    wrong: list[tuple[str, str, int, str]] = []
+    for template, method, documented in operations:
+        url = template
+        for name, value in samples.items():
+            url = url.replace("{" + name + "}", quote(value, safe=":"))
+        body = bodies.get(template) if method == "post" else None
+        response: Any = client.request(method.upper(), url, json=body,
+                                       headers={"Accept": "application/json, application/ld+json"})
+        if template == "/queries/{queryName}/subscriptions" and method == "post" and response.status_code == 201:
+            samples["subscriptionID"] = response.json()["subscriptionID"]
+        if str(response.status_code) not in documented or response.status_code in (404, 405):
+            wrong.append((method.upper(), template, response.status_code, response.text[:200]))
+    assert wrong == []
+    # Everything the walk made is gone again: the token, the subscription, the query.
+    assert client.get("/events", params={"nextPageToken": samples["token"]}).status_code == 400
+    assert client.get("/queries/walked").status_code == 404

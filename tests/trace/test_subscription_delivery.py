@@ -3,12 +3,7 @@ PostgreSQL: signatures, a receiver that is down and then up, 413 answers, restar
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,67 +13,15 @@ import pytest
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.settings import Settings
 from roadpass.trace.capture_plan import now_us
+from webhooks import TOKEN, Receiver, free_port
 
 EXAMPLES = Path(__file__).parents[2].parent / "shared/conformance/epcis/examples"
-TOKEN = "13df38d8275b13f05704629e5f1cf3d45d6132d5"
 LATER = 10**6 * 3600  # an hour on: every backoff has elapsed
-
-
-class Receiver:
-    """A webhook on 127.0.0.1 that checks GS1-Signature and records each delivery's eventIDs; ``limit``
-    answers 413 to a body with more events than that."""
-
-    def __init__(self, port: int, limit: int | None = None) -> None:
-        self.port, self.limit = port, limit
-        self.batches: list[list[str]] = []
-        self.bad_signatures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = hmac.new(TOKEN.encode(), body, hashlib.sha256).hexdigest()
-                if self.headers.get("GS1-Signature") != expected:
-                    receiver.bad_signatures += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                document = orjson.loads(body)
-                assert document["type"] == "EPCISQueryDocument"
-                ids = [e["eventID"] for e in document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
-                if receiver.limit is not None and len(ids) > receiver.limit:
-                    self.send_response(413)
-                    self.end_headers()
-                    return
-                receiver.batches.append(ids)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def received(self) -> set[str]:
-        return {i for batch in self.batches for i in batch}
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
 def port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -185,7 +128,7 @@ def test_initial_record_time_streams_older_events_too(app: Roadpass, port: int, 
     _drain(app)
     assert receivers[0].received == ids
     # Without initialRecordTime a stream starts after the events stored when subscribing.
-    other = _free_port()
+    other = free_port()
     _subscribe(app, late, other, {})
     receivers.append(Receiver(other))
     _drain(app)
@@ -225,3 +168,86 @@ def test_a_query_name_taken_by_another_party_is_not_the_subscribers(app: Roadpas
     receivers.append(Receiver(port))
     _drain(app)
     assert receivers[0].batches == []
+
+
+def _scheduled(app: Roadpass, party_id: int, port: int, name: str, **extra: Any) -> str:
+    app.queries.create({"name": name, "query": {}}, actor="test", party_id=party_id)
+    body = {"dest": f"http://127.0.0.1:{port}/hook", "signatureToken": TOKEN, "schedule": {"second": "0"},
+            **extra}
+    return app.subscriptions.create(name, body, actor="test", party_id=party_id).id
+
+
+def test_a_schedule_reports_what_was_recorded_since_its_last_run(app: Roadpass, port: int,
+                                                                 receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    ids = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    _scheduled(app, party, port, "every-minute", reportIfEmpty=True)
+    quiet = free_port()
+    _scheduled(app, party, quiet, "quiet-minute")
+    receivers += [Receiver(port), Receiver(quiet)]
+    start = now_us()
+    assert app.subscriptions.run_schedules(start) == 0  # not yet: the next full minute
+    minute = (start // 60_000_000 + 1) * 60_000_000
+    assert app.subscriptions.run_schedules(minute) == 2
+    app.subscriptions.deliver_due(minute + LATER)
+    # Subscribed after the capture: the first run has nothing (an empty report for reportIfEmpty).
+    assert receivers[0].batches == [[]] and receivers[1].batches == []
+    later = set(_capture(app, "Example_9.6.2-ObjectEvent.jsonld"))
+    assert app.subscriptions.run_schedules(minute + 60_000_000) == 2
+    app.subscriptions.deliver_due(minute + LATER)
+    assert receivers[0].received == later and receivers[1].received == later and not ids & later
+    # Nothing new: reportIfEmpty sends an empty report, the other stays silent.
+    assert app.subscriptions.run_schedules(minute + 120_000_000) == 2
+    app.subscriptions.deliver_due(minute + LATER)
+    assert receivers[0].batches[-1] == [] and len(receivers[0].batches) == 3 and len(receivers[1].batches) == 1
+
+
+def test_deleting_a_named_query_ends_its_subscriptions(app: Roadpass, port: int) -> None:
+    party = _party(app, "maker")
+    sid = _subscribe(app, party, port, {})
+    app.queries.delete(f"q{party}", actor="maker-admin", party_scope=party)
+    with app.subscriptions.store.read() as records:
+        assert records.live(sid) is None
+    entries = app.ledger.recent(limit=5)
+    assert any(e.action == "subscription.end" and e.actor == "maker-admin" for e in entries)
+
+
+def test_a_delivery_leased_by_one_worker_is_not_sent_by_another(app: Roadpass, database_url: str, port: int,
+                                                                receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    _subscribe(app, party, port, {})
+    ids = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    app.subscriptions.enqueue_streams()
+    receivers.append(Receiver(port))
+    now = now_us()
+    with app.subscriptions.store.write() as records:  # the first worker takes the delivery, then stalls
+        assert len(records.claim(now, 10, lease_until=now + 60_000_000)) == 1
+    other = bootstrap(Settings(database_url=database_url, environment="test"))
+    try:
+        assert other.subscriptions.deliver_due(now + 1_000_000) == 0
+        assert receivers[0].batches == []
+        # The first worker died: once its lease ran out the other worker delivers, exactly once.
+        assert other.subscriptions.deliver_due(now + 61_000_000) == 1
+        assert other.subscriptions.deliver_due(now + LATER) == 0
+    finally:
+        other.close()
+    assert len(receivers[0].batches) == 1 and receivers[0].received == ids
+
+
+def test_events_added_to_a_delivery_in_flight_are_not_lost(app: Roadpass, port: int,
+                                                           receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    _subscribe(app, party, port, {})
+    first = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    app.subscriptions.enqueue_streams()
+    now = now_us()
+    with app.subscriptions.store.write() as records:
+        (item,) = records.claim(now, 10, lease_until=now + 60_000_000)
+    # Another process captures and enqueues while this delivery is in flight: the pending row grows.
+    second = set(_capture(app, "Example_9.6.2-ObjectEvent.jsonld"))
+    app.subscriptions.enqueue_streams()
+    receivers.append(Receiver(port))
+    assert app.subscriptions._attempt(item)
+    assert receivers[0].received == first
+    _drain(app)
+    assert receivers[0].received == first | second

@@ -112,7 +112,8 @@ def test_pages_fit_a_phone(site: Site, browser_context: Any) -> None:
     page = browser_context.new_page()
     page.set_viewport_size({"width": 375, "height": 740})
     _sign_in(page, site, CARMAKER)
-    for path in ("/", "/ui/trace?q=" + site.shared_vin, "/ui/where-used?q=" + quote(site.lot, safe=""), "/ui/ledger"):
+    for path in ("/", "/ui/trace?q=" + site.shared_vin, "/ui/where-used?q=" + quote(site.lot, safe=""), "/ui/ledger",
+                 "/ui/subscriptions"):
         page.goto(site.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 380, f"{path} is {width}px wide on a 375px phone"

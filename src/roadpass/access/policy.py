@@ -273,6 +273,7 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/ui/trace/events"): Op.EVENTS_READ,
     ("GET", "/ui/where-used"): Op.TRACE_WHERE_USED,
     ("GET", "/ui/ledger"): Op.LEDGER_READ,
+    ("GET", "/ui/subscriptions"): Op.QUERIES_READ,
     ("POST", "/ui/ledger/verify"): Op.LEDGER_VERIFY,
     ("GET", "/ui/compliance"): Op.COMPLIANCE_READ,
     ("GET", "/ui/passports"): Op.PASSPORT_READ,

@@ -16,8 +16,8 @@ from typing import Any
 
 import anyio
 import orjson
-from fastapi import Request, Response
-from starlette.requests import cookie_parser
+from fastapi import Request, Response, WebSocketException
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roadpass.access.model import ANONYMOUS, Principal
@@ -109,8 +109,31 @@ class AccessMiddleware:
                 return found or ANONYMOUS
         return ANONYMOUS
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket handshake: the caller is resolved as for a request; a session cookie counts only from
+        the node's own pages (``Origin`` is this host), so that another site cannot open a subscription in a
+        signed-in user's name (cross-site WebSocket hijacking)."""
+        settings = self.roadpass.settings
+        headers = dict(scope["headers"])
+        if settings.auth_enabled and b"authorization" not in headers and b"cookie" in headers:
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if origin.partition("://")[2] != host:
+                scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"cookie"]}
+        principal = await self._principal(self.roadpass.access, scope) if settings.auth_enabled else OPEN
+        if principal is None:
+            # Closing before accepting answers the handshake with 403 (ASGI WebSocket specification).
+            await send({"type": "websocket.close", "code": 1008, "reason": "the API key is unknown or wrong"})
+            return
+        state: MutableMapping[str, Any] = scope.setdefault("state", {})
+        state.update(principal=principal, actor=principal.actor, party=principal.party)
+        await self.app(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Resolve the caller, refuse what is too big or too frequent, then hand over."""
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -189,7 +212,7 @@ def _too_large(title: str) -> _Reply:
     return _problem(413, title, type_="epcisException:CapturePayloadTooLargeException")
 
 
-def principal_of(request: Request) -> Principal:
+def principal_of(request: HTTPConnection) -> Principal:
     """The caller the middleware resolved (anonymous if the middleware did not run)."""
     principal = getattr(request.state, "principal", None)
     return principal if isinstance(principal, Principal) else ANONYMOUS
@@ -200,29 +223,39 @@ def _is_page(request: Request) -> bool:
     return route is not None and not getattr(route, "include_in_schema", True)
 
 
-def record_denial(request: Request, decision: Decision, operation: str | None = None) -> int:
+def method_of(request: HTTPConnection) -> str:
+    """The HTTP method of a request; a WebSocket handshake is a ``GET``."""
+    return request.method if isinstance(request, Request) else "GET"
+
+
+def record_denial(request: HTTPConnection, decision: Decision, operation: str | None = None) -> int:
     """Write a denied request to the ledger (``access.denied``); returns the entry's sequence number."""
     op = operation or str(getattr(getattr(request.state, "operation", None), "value", "unclassified"))
     route = request.scope.get("route")
     roadpass: Roadpass = request.app.state.roadpass
     return roadpass.access.record_denial(
-        principal_of(request), operation=op, method=request.method, path=getattr(route, "path", request.url.path),
-        status=decision.status, reason=decision.reason or decision.rule,
+        principal_of(request), operation=op, method=method_of(request),
+        path=getattr(route, "path", request.url.path), status=decision.status,
+        reason=decision.reason or decision.rule,
     )
 
 
-async def authorise(request: Request) -> None:
+async def authorise(request: HTTPConnection) -> None:
     """The one authorisation check before every handler: the route's operation against the rule table."""
     principal = principal_of(request)
     route = request.scope.get("route")
-    op = operation_for(request.method, getattr(route, "path", ""))
+    op = operation_for(method_of(request), getattr(route, "path", ""))
     decision = decide(principal, op)
     request.state.operation = op
     request.state.decision = decision
     if not decision.allowed:
         if decision.status != 401:
             await anyio.to_thread.run_sync(record_denial, request, decision)
+        if not isinstance(request, Request):  # a WebSocket handshake: refused with 403
+            raise WebSocketException(code=1008, reason=decision.reason)
         raise Denied(decision, page=_is_page(request))
+    if not isinstance(request, Request):
+        return
     if principal.via == "session" and request.method not in _SAFE:
         presented = request.headers.get("x-csrf-token")
         if presented is None and request.headers.get("content-type", "").startswith(

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from roadpass.access.model import Caller, Principal
 from roadpass.access.ownership import actor_prefix
 from roadpass.access.policy import Decision, Effect, Op
-from roadpass.api.access import principal_of, record_denial
+from roadpass.api.access import method_of, principal_of, record_denial
 from roadpass.bootstrap import Roadpass
 from roadpass.trace.query import Visibility
 
@@ -21,7 +22,7 @@ __all__ = ["Access", "AccessDep", "ActorDep", "AppDep", "current_access", "curre
 # and that hop costs more than the whole look-up.
 
 
-async def get_app(request: Request) -> Roadpass:
+async def get_app(request: HTTPConnection) -> Roadpass:
     """The wired application (settings, services) held by the ASGI app."""
     app: Roadpass = request.app.state.roadpass
     return app
@@ -41,7 +42,7 @@ _NOTHING = Visibility()
 class Access:
     """The caller and the policy's decision for this request, with what handlers need to apply it."""
 
-    request: Request
+    request: HTTPConnection
     principal: Principal
     decision: Decision
 
@@ -74,14 +75,14 @@ class Access:
     def caller(self) -> Caller:
         """The caller and this request's method and route path (what a service ledgers a denial under)."""
         route = self.request.scope.get("route")
-        return Caller(self.principal, self.request.method, getattr(route, "path", self.request.url.path))
+        return Caller(self.principal, method_of(self.request), getattr(route, "path", self.request.url.path))
 
     def deny(self, decision: Decision, operation: Op | None = None) -> int:
         """Write a per-object denial to the ledger (call from a worker thread); returns its sequence number."""
         return record_denial(self.request, decision, operation.value if operation else None)
 
 
-async def current_access(request: Request) -> Access:
+async def current_access(request: HTTPConnection) -> Access:
     """The :class:`Access` of this request (set by :func:`roadpass.api.access.authorise`)."""
     decision = getattr(request.state, "decision", None)
     if not isinstance(decision, Decision):

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 from roadpass.ledger import LedgerDraft, Subject
 from roadpass.store import ledger as ledger_store
 from roadpass.store import tables as t
-from roadpass.trace.subscription_ports import OutboxItem
+from roadpass.trace.subscription_ports import DeliveryState, OutboxItem
 from roadpass.trace.subscriptions import Subscription, SubscriptionRequest
 
 __all__ = ["SqlSubscriptionRecords"]
@@ -69,15 +69,28 @@ class SqlSubscriptionRecords:
             query = query.where(_S.c.party_id == party_id)
         return [self._model(row) for row in self.conn.execute(query.order_by(_S.c.id))]
 
+    def overview(self, *, party_id: int | None) -> list[DeliveryState]:
+        """Every live subscription (of party ``party_id`` only, unless None) with its delivery state."""
+        query = (self._select().add_columns(
+            _O.c.first_event, _O.c.last_event, _O.c.attempts, _O.c.next_try_at, _O.c.last_error,
+            _S.c.next_run_at).outerjoin(_O, _O.c.subscription_pk == _S.c.id)
+            .order_by(_S.c.query_name, _S.c.id))
+        if party_id is not None:
+            query = query.where(_S.c.party_id == party_id)
+        return [DeliveryState(
+            subscription=self._model(row), pending_first=row.first_event, pending_last=row.last_event,
+            attempts=int(row.attempts or 0), next_try_at=row.next_try_at, next_run_at=row.next_run_at,
+            last_error=row.last_error) for row in self.conn.execute(query)]
+
     def insert(self, *, subscription_id: str, query_name: str, request: SubscriptionRequest, party_id: int | None,
-               actor: str, at: int, stream_cursor: int | None) -> int:
+               actor: str, at: int, cursor: int, next_run_at: int | None) -> int:
         """Store a new subscription; its row id."""
         result = self.conn.execute(_S.insert().values(
             subscription_id=subscription_id, query_name=query_name, party_id=party_id, dest=request.dest,
             signature_token=request.signature_token, report_if_empty=int(request.report_if_empty),
             initial_record_time=request.initial_record_time,
             schedule=None if request.schedule is None else orjson.dumps(request.schedule).decode(),
-            created_at=at, actor=actor, failures=0, stream_cursor=stream_cursor,
+            created_at=at, actor=actor, failures=0, stream_cursor=cursor, next_run_at=next_run_at,
         ))
         key = result.inserted_primary_key
         if key is None:  # pragma: no cover - an insert of one row always has its key
@@ -105,20 +118,46 @@ class SqlSubscriptionRecords:
             _S.c.deleted_at.is_(None), _S.c.schedule.is_(None)))
         return {int(row.id): int(row.stream_cursor or 0) for row in rows}
 
-    def enqueue(self, pk: int, *, first_event: int, last_event: int, batch_size: int, at: int) -> None:
+    def scheduled_due(self, now: int) -> list[tuple[Subscription, int]]:
+        """Live scheduled subscriptions whose next run is due, with their cursors."""
+        rows = self.conn.execute(self._select().add_columns(_S.c.stream_cursor)
+                                 .where(_S.c.next_run_at <= now).order_by(_S.c.next_run_at))
+        return [(self._model(row), int(row.stream_cursor or 0)) for row in rows]
+
+    def enqueue(self, pk: int, *, first_event: int, last_event: int, batch_size: int, at: int,
+                next_run_at: int | None = None) -> None:
         """Add events ``first_event``..``last_event`` to the subscription's pending delivery and advance its
-        stream cursor to ``last_event``."""
-        pending = self.conn.execute(select(_O.c.id).where(_O.c.subscription_pk == pk)).first()
+        cursor to ``last_event`` (a scheduled one's next run to ``next_run_at``)."""
+        pending = self.conn.execute(select(_O.c.id, _O.c.last_event).where(_O.c.subscription_pk == pk)).first()
         if pending is None:
             self.conn.execute(_O.insert().values(
                 subscription_pk=pk, first_event=first_event, last_event=last_event, batch_size=batch_size,
                 attempts=0, next_try_at=at, created_at=at))
-        else:
+        elif last_event > pending.last_event:
             self.conn.execute(_O.update().where(_O.c.id == pending.id).values(last_event=last_event))
-        self.conn.execute(_S.update().where(_S.c.id == pk).values(stream_cursor=last_event))
+        values: dict[str, int] = {"stream_cursor": last_event}
+        if next_run_at is not None:
+            values["next_run_at"] = next_run_at
+        self.conn.execute(_S.update().where(_S.c.id == pk).values(**values))
 
-    def due(self, now: int, limit: int) -> list[OutboxItem]:
-        """Pending deliveries whose next attempt is due, oldest first."""
+    def enqueue_nothing(self, pk: int, *, next_run_at: int) -> None:
+        """A scheduled run found nothing to report: only its next run moves."""
+        self.conn.execute(_S.update().where(_S.c.id == pk).values(next_run_at=next_run_at))
+
+    def claim(self, now: int, limit: int, lease_until: int) -> list[OutboxItem]:
+        """Pending deliveries whose next attempt is due, oldest first, leased to the caller until
+        ``lease_until`` (another worker leaves them alone meanwhile; a worker that dies loses its lease)."""
+        items = self._due(now, limit)
+        if items:
+            self.conn.execute(_O.update().where(_O.c.id.in_([i.id for i in items]), _O.c.next_try_at <= now)
+                              .values(next_try_at=lease_until))
+        return items
+
+    def has_due(self, now: int) -> bool:
+        """Whether any pending delivery is due."""
+        return self.conn.execute(select(_O.c.id).where(_O.c.next_try_at <= now).limit(1)).first() is not None
+
+    def _due(self, now: int, limit: int) -> list[OutboxItem]:
         query = (select(*self._columns(), _O.c.id.label("item_id"), _O.c.first_event, _O.c.last_event,
                         _O.c.batch_size, _O.c.attempts, _O.c.next_try_at)
                  .select_from(_O.join(_S, _S.c.id == _O.c.subscription_pk)
@@ -133,17 +172,16 @@ class SqlSubscriptionRecords:
     def _subscription_of(self, item_id: int) -> Any:
         return select(_O.c.subscription_pk).where(_O.c.id == item_id).scalar_subquery()
 
-    def delivered(self, item_id: int, *, through: int | None, at: int, notified: bool) -> None:
-        """The item is done up to event id ``through`` (None: done); when ``notified`` the receiver
-        acknowledged, so the subscription's ``last_notified_at`` is ``at`` and its failures are reset."""
+    def delivered(self, item_id: int, *, through: int, at: int, notified: bool) -> None:
+        """The item is done up to event id ``through``: it is deleted when that is its end (it may have grown
+        meanwhile), else it goes on after ``through``; when ``notified`` the receiver acknowledged, so the
+        subscription's ``last_notified_at`` is ``at`` and its failures are reset."""
         if notified:
             self.conn.execute(_S.update().where(_S.c.id == self._subscription_of(item_id))
                               .values(last_notified_at=at, failures=0))
-        if through is None:
-            self.conn.execute(_O.delete().where(_O.c.id == item_id))
-        else:
-            self.conn.execute(_O.update().where(_O.c.id == item_id)
-                              .values(first_event=through + 1, attempts=0, next_try_at=at, last_error=None))
+        self.conn.execute(_O.delete().where(_O.c.id == item_id, _O.c.last_event <= through))
+        self.conn.execute(_O.update().where(_O.c.id == item_id)
+                          .values(first_event=through + 1, attempts=0, next_try_at=at, last_error=None))
 
     def failed(self, item_id: int, *, next_try_at: int, batch_size: int, error: str) -> None:
         """An attempt failed: count it on the item and its subscription, and set the next try."""

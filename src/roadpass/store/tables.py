@@ -278,6 +278,8 @@ subscription = Table(
     Column("failures", Integer, nullable=False, comment="failed attempts since the last acknowledged one"),
     Column("stream_cursor", BigInteger, nullable=True,
            comment="the last epcis_event.id put in the outbox for this stream"),
+    Column("next_run_at", BigInteger, nullable=True, index=True,
+           comment="a scheduled subscription: UTC µs of its next run"),
 )
 LEDGERED_COLUMNS["subscription"] = (
     "id", "subscription_id", "query_name", "party_id", "dest", "report_if_empty", "initial_record_time",

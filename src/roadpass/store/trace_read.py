@@ -118,6 +118,8 @@ def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent]
     clauses.extend(_identifier_clause(m) for m in query.matches)
     if query.visibility is not None:
         clauses.append(visibility_clause(query.visibility))
+    if query.last_row is not None:
+        clauses.append(e.c.id <= query.last_row)
     sort = e.c.id if query.order_by == "id" else e.c[query.order_by]
     if query.after is not None:
         value, row = query.after.value, query.after.row

@@ -10,7 +10,7 @@ exactly as ``GET /events`` answers them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from roadpass.trace import named_queries as rules
@@ -35,6 +35,8 @@ class NamedQueryService:
 
     def __init__(self, store: NamedQueryStore) -> None:
         self.store = store
+        # Called with (name, party id, actor) once a deletion committed: the query's subscriptions end.
+        self.after_delete: list[Callable[[str, int | None, str], None]] = []
 
     def create(self, body: Any, *, actor: str, party_id: int | None) -> NamedQuery:
         """Validate a ``{"name", "query"}`` body and store it for party ``party_id`` (ledgered).
@@ -78,6 +80,8 @@ class NamedQueryService:
             found = _visible(records.live(name), name, party_scope)
             records.mark_deleted(found.id, actor=actor, at=now_us())
             records.append_ledger(actor, *rules.delete_ledger(found.id))
+        for hook in self.after_delete:
+            hook(name, found.party_id, actor)
 
     def event_parameters(self, name: str, request: Iterable[str], *, party_scope: int | None) -> dict[str, list[str]]:
         """The stored query called ``name`` as the query parameters ``GET /queries/{queryName}/events`` runs

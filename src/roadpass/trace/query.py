@@ -187,6 +187,8 @@ class EventQuery:
     # The query's own parameters (name, values), sorted, paging left out: what a signed token carries.
     parameters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     visibility: Visibility | None = None  # set by the access layer, never from query parameters
+    # Deliveries only: the last stored event id a subscription's delivery covers (never from query parameters).
+    last_row: int | None = None
 
 
 def _values(raw: str | Sequence[str]) -> list[str]:

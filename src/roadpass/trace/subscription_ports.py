@@ -16,7 +16,7 @@ from roadpass.ledger.chain import Subject
 from roadpass.ports import Transactions
 from roadpass.trace.subscriptions import Subscription, SubscriptionRequest
 
-__all__ = ["OutboxItem", "SubscriptionRecords", "SubscriptionStore", "Webhook"]
+__all__ = ["DeliveryState", "OutboxItem", "SubscriptionRecords", "SubscriptionStore", "Webhook"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,20 @@ class OutboxItem:
     next_try_at: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    """Where a subscription's deliveries stand: its pending range of event ids (None: nothing pending), the
+    failed attempts on it, when the next attempt or scheduled run is due (UTC µs) and the last error."""
+
+    subscription: Subscription
+    pending_first: int | None
+    pending_last: int | None
+    attempts: int
+    next_try_at: int | None
+    next_run_at: int | None
+    last_error: str | None
+
+
 class SubscriptionRecords(Protocol):
     """The subscription and outbox tables inside one transaction."""
 
@@ -44,8 +58,13 @@ class SubscriptionRecords(Protocol):
         """Live subscriptions to ``query_name`` by creation (of party ``party_id`` only, unless None)."""
         ...
 
+    def overview(self, *, party_id: int | None) -> list[DeliveryState]:
+        """Every live subscription (of party ``party_id`` only, unless None) with its delivery state, by query
+        name and creation."""
+        ...
+
     def insert(self, *, subscription_id: str, query_name: str, request: SubscriptionRequest, party_id: int | None,
-               actor: str, at: int, stream_cursor: int | None) -> int:
+               actor: str, at: int, cursor: int, next_run_at: int | None) -> int:
         """Store a new subscription; its row id."""
         ...
 
@@ -65,18 +84,34 @@ class SubscriptionRecords(Protocol):
         """Live stream subscriptions (row id) and the last event id each has put in the outbox."""
         ...
 
-    def enqueue(self, pk: int, *, first_event: int, last_event: int, batch_size: int, at: int) -> None:
+    def scheduled_due(self, now: int) -> list[tuple[Subscription, int]]:
+        """Live scheduled subscriptions whose next run is due, with their cursors."""
+        ...
+
+    def enqueue(self, pk: int, *, first_event: int, last_event: int, batch_size: int, at: int,
+                next_run_at: int | None = None) -> None:
         """Add events ``first_event``..``last_event`` to the subscription's pending delivery (one row per
-        subscription: a pending row grows to ``last_event``) and advance its stream cursor to ``last_event``."""
+        subscription: a pending row grows to ``last_event``) and advance its cursor to ``last_event`` (a
+        scheduled one's next run to ``next_run_at``)."""
         ...
 
-    def due(self, now: int, limit: int) -> list[OutboxItem]:
-        """Pending deliveries whose next attempt is due, oldest first."""
+    def enqueue_nothing(self, pk: int, *, next_run_at: int) -> None:
+        """A scheduled run found nothing to report: only its next run moves."""
         ...
 
-    def delivered(self, item_id: int, *, through: int | None, at: int, notified: bool) -> None:
-        """The item is done up to event id ``through`` (None: done); when ``notified`` the receiver
-        acknowledged, so the subscription's ``last_notified_at`` is ``at`` and its failures are reset."""
+    def claim(self, now: int, limit: int, lease_until: int) -> list[OutboxItem]:
+        """Pending deliveries whose next attempt is due, oldest first, leased to the caller until
+        ``lease_until``."""
+        ...
+
+    def has_due(self, now: int) -> bool:
+        """Whether any pending delivery is due."""
+        ...
+
+    def delivered(self, item_id: int, *, through: int, at: int, notified: bool) -> None:
+        """The item is done up to event id ``through`` (deleted when that is its end); when ``notified`` the
+        receiver acknowledged, so the subscription's ``last_notified_at`` is ``at`` and its failures are
+        reset."""
         ...
 
     def failed(self, item_id: int, *, next_try_at: int, batch_size: int, error: str) -> None:

@@ -34,8 +34,9 @@ from roadpass.trace.capture_plan import now_us
 from roadpass.trace.named_queries import query_parameters
 from roadpass.trace.named_query_service import NamedQueryNotFound, NamedQueryService
 from roadpass.trace.query import PageToken, QueryError, Visibility, parse_event_query
+from roadpass.trace.query_schedule import next_run
 from roadpass.trace.service import Hidden, TraceService
-from roadpass.trace.subscription_ports import OutboxItem, SubscriptionStore, Webhook
+from roadpass.trace.subscription_ports import DeliveryState, OutboxItem, SubscriptionStore, Webhook
 from roadpass.trace.subscriptions import Subscription
 from roadpass.trace.views import query_document
 
@@ -44,6 +45,9 @@ __all__ = ["SubscriptionNotFound", "SubscriptionService", "UrllibWebhook"]
 _log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0  # the worker's tick when no capture wakes it (retries fall due, other processes capture)
 _DUE_PER_ROUND = 100
+# How long a worker holds the deliveries it took (longer than one attempt's HTTP timeout): another worker
+# takes them over only once this passed, e.g. after the first one died mid-attempt.
+_LEASE_US = 60_000_000
 
 
 class SubscriptionNotFound(LookupError):
@@ -91,7 +95,9 @@ class SubscriptionService:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self._listeners: set[Callable[[], None]] = set()
         trace.after_capture_commit.append(self.notify)
+        queries.after_delete.append(self._query_deleted)
 
     # --- the resource ---------------------------------------------------------------------------------
 
@@ -102,13 +108,14 @@ class SubscriptionService:
         self.queries.get(query_name, party_scope=party_id)
         request = rules.parse_request(body, allowed_hosts=self.allowed_hosts)
         subscription_id = str(uuid.uuid4())
+        at = now_us()
         with self.store.write() as records:
-            # A stream starts after the events stored now, unless initialRecordTime asks for older ones too
+            # Deliveries start after the events stored now, unless initialRecordTime asks for older ones too
             # (GS1-Query-InitialRecordTime: "If omitted, the default value is the current time").
-            cursor = None if not request.stream else 0 if request.initial_record_time is not None \
-                else records.latest_event()
+            cursor = 0 if request.initial_record_time is not None else records.latest_event()
+            first_run = None if request.schedule is None else next_run(request.schedule, at)
             pk = records.insert(subscription_id=subscription_id, query_name=query_name, request=request,
-                                party_id=party_id, actor=actor, at=now_us(), stream_cursor=cursor)
+                                party_id=party_id, actor=actor, at=at, cursor=cursor, next_run_at=first_run)
             records.append_ledger(actor, *rules.create_ledger(pk))
             made = records.live(subscription_id)
         if made is None:  # pragma: no cover - the row was written in this transaction
@@ -121,6 +128,12 @@ class SubscriptionService:
         self.queries.get(query_name, party_scope=party_scope)
         with self.store.read() as records:
             return records.listing(query_name, party_id=party_scope)
+
+    def overview(self, *, party_scope: int | None) -> list[DeliveryState]:
+        """Every subscription the caller may see (its party's; every party's for the operator) with where its
+        deliveries stand: the web UI's subscriptions page."""
+        with self.store.read() as records:
+            return records.overview(party_id=party_scope)
 
     def get(self, query_name: str, subscription_id: str, *, party_scope: int | None) -> Subscription:
         """One subscription; :class:`SubscriptionNotFound`, or :class:`Hidden` when it is another party's."""
@@ -138,8 +151,21 @@ class SubscriptionService:
     # --- delivery -------------------------------------------------------------------------------------
 
     def notify(self) -> None:
-        """A capture committed: wake the worker (the capture path's after-commit hook; never blocks)."""
+        """A capture committed (or a query was deleted): wake the worker and every live (WebSocket)
+        subscription (the capture path's after-commit hook; never blocks)."""
         self._wake.set()
+        for wake in list(self._listeners):
+            wake()
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call ``wake`` (thread-safe, non-blocking) after each capture; returns the function that stops it."""
+        self._listeners.add(wake)
+        return lambda: self._listeners.discard(wake)
+
+    def latest_event(self) -> int:
+        """The largest stored event id (a live subscription's starting point)."""
+        with self.store.read() as records:
+            return records.latest_event()
 
     def enqueue_streams(self) -> int:
         """Put every event stored past each stream subscription's cursor into its outbox, in one write
@@ -158,17 +184,45 @@ class SubscriptionService:
                                 at=now_us())
         return len(behind)
 
+    def run_schedules(self, now: int | None = None) -> int:
+        """Run every scheduled subscription that is due at ``now`` (UTC µs; default: now): the events stored
+        since its previous run go into its outbox (EPCIS 1.2 §8.2.5.3: each run reports what was recorded
+        since the last one), or, when there are none and it asked for ``reportIfEmpty``, an empty report;
+        how many ran."""
+        at = now_us() if now is None else now
+        with self.store.read() as records:
+            if not records.scheduled_due(at):
+                return 0
+        with self.store.write() as records:
+            latest = records.latest_event()
+            due = records.scheduled_due(at)
+            for sub, cursor in due:
+                schedule = sub.request.schedule or {}
+                following = next_run(schedule, at)
+                if cursor < latest or sub.request.report_if_empty:
+                    records.enqueue(sub.pk, first_event=cursor + 1, last_event=max(cursor, latest),
+                                    batch_size=rules.MAX_BATCH, at=at, next_run_at=following or rules.NEVER)
+                else:
+                    records.enqueue_nothing(sub.pk, next_run_at=following or rules.NEVER)
+        return len(due)
+
     def deliver_due(self, now: int | None = None) -> int:
         """Attempt every delivery due at ``now`` (UTC µs; default: now) once; how many the receivers
-        acknowledged."""
+        acknowledged. Each attempt is leased to this worker, so several workers (API processes) never send
+        the same delivery at once."""
+        at = now_us() if now is None else now
         with self.store.read() as records:
-            due = records.due(now_us() if now is None else now, _DUE_PER_ROUND)
+            if not records.has_due(at):
+                return 0
+        with self.store.write() as records:
+            due = records.claim(at, _DUE_PER_ROUND, lease_until=at + _LEASE_US)
         return sum(self._attempt(item) for item in due)
 
-    def _page(self, item: OutboxItem) -> tuple[bytes, int | None, bool] | None:
-        """The body of the item's next delivery, the event id it ends at (None: the rest of the item), and
-        whether it carries events; None when the subscription's query is gone."""
-        sub = item.subscription
+    def document(self, sub: Subscription, first_event: int, last_event: int,
+                 batch_size: int) -> tuple[bytes, int, bool] | None:
+        """The body of a delivery to ``sub`` of its query's events with ids from ``first_event`` to
+        ``last_event`` (at most ``batch_size``), the event id it ends at, and whether it carries events; None
+        when the subscription's query is gone."""
         try:
             # The subscriber's own query: a name deleted and taken again by another party is not its query.
             stored = self.queries.get(sub.query_name, party_scope=sub.party_id)
@@ -177,26 +231,27 @@ class SubscriptionService:
             return None
         bounds = [b for b in (query.ge_record_time, sub.request.initial_record_time) if b is not None]
         query = dataclasses.replace(
-            query, order_by="id", descending=False, per_page=item.batch_size,
-            after=PageToken(item.first_event - 1, item.first_event - 1, query.fingerprint),
-            ge_record_time=max(bounds) if bounds else None,
+            query, order_by="id", descending=False, per_page=batch_size,
+            after=PageToken(first_event - 1, first_event - 1, query.fingerprint),
+            last_row=last_event, ge_record_time=max(bounds) if bounds else None,
             # Evaluated now, at delivery, not when the event was captured (issue: a revoked share stops
             # the flow at once).
             visibility=None if sub.party is None else self.visibility_of(sub.party),
         )
         events, contexts, token = self.trace.events(query)
-        through = None if token is None or token.row >= item.last_event else token.row
         document = query_document(events, contexts, sub.query_name, now_us())
-        return orjson.dumps(document), through, bool(events)
+        return orjson.dumps(document), last_event if token is None else token.row, bool(events)
 
     def _attempt(self, item: OutboxItem) -> bool:
-        page = self._page(item)
-        if page is None or (not page[2] and not item.subscription.request.report_if_empty):
-            with self.store.write() as records:  # nothing this party may see now: nothing to send
-                records.delivered(item.id, through=None if page is None else page[1], at=now_us(),
-                                  notified=False)
+        page = self.document(item.subscription, item.first_event, item.last_event, item.batch_size)
+        if page is None:
+            self._end(item.subscription)
             return False
-        body, through, _ = page
+        body, through, has_events = page
+        if not has_events and not item.subscription.request.report_if_empty:
+            with self.store.write() as records:  # nothing this party may see now: nothing to send
+                records.delivered(item.id, through=through, at=now_us(), notified=False)
+            return False
         headers = {"Content-Type": "application/json", "GS1-EPCIS-Version": "2.0"}
         token = item.subscription.request.signature_token
         if token is not None:
@@ -220,9 +275,25 @@ class SubscriptionService:
                            error=error or f"HTTP {status}")
         return False
 
+    def _end(self, sub: Subscription, actor: str = "roadpass") -> None:
+        """End a subscription whose named query is gone (ledgered; its pending deliveries are dropped)."""
+        with self.store.write() as records:
+            if records.live(sub.id) is not None:
+                records.mark_deleted(sub.pk, actor=actor, at=now_us())
+                records.append_ledger(actor, *rules.end_ledger(sub.pk))
+
+    def _query_deleted(self, name: str, party_id: int | None, actor: str) -> None:
+        with self.store.read() as records:
+            ended = records.listing(name, party_id=party_id)
+        for sub in ended:
+            self._end(sub, actor)
+        self.notify()  # live subscriptions to the query find it gone and close
+
     def run_once(self) -> int:
-        """One round of the worker: enqueue new stream events, then attempt what is due."""
+        """One round of the worker: enqueue new stream events and due scheduled runs, then attempt what is
+        due."""
         self.enqueue_streams()
+        self.run_schedules()
         return self.deliver_due()
 
     def start(self) -> None:

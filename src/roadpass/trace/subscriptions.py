@@ -10,10 +10,7 @@ every newly captured matching event (``stream: true``) or the query's results on
   ``schedule`` invalid ("the server won't know when to notify a client"), and a ``dest`` the node's settings
   do not allow is refused (:func:`check_dest`: ``http(s)`` to loopback or to a listed host only, so that a
   subscription cannot make the node call into networks it should not reach);
-* :func:`check_schedule` — the schedule's members and values: the published schema's patterns use
-  Oniguruma subroutine calls (``\\g<element>``) that neither Python nor JSON Schema's ECMA-262 dialect
-  evaluates, so the grammar they intend (a comma list of numbers and ``[a-b]`` ranges, within each field's
-  bounds) is checked here instead;
+* a ``schedule``'s members, values and when it fires are in :mod:`roadpass.trace.query_schedule`;
 * :func:`signature` — the ``GS1-Signature`` header value: the REST bindings leave its form to the
   implementation ("HMAC with SHA-256 directly" is their first example); roadpass sends the lower-case hex
   HMAC-SHA256 of the exact body bytes keyed with the subscription's ``signatureToken``;
@@ -28,10 +25,10 @@ every newly captured matching event (``stream: true``) or the query's results on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,18 +36,22 @@ from urllib.parse import urlsplit
 
 from roadpass.ledger.chain import Subject
 from roadpass.trace.named_queries import DefinitionProblem, DefinitionRejected
+from roadpass.trace.query_schedule import FIELDS, check_schedule
 from roadpass.trace.timeutil import iso_utc, parse_time
 
 __all__ = [
+    "LIVE_PARAMETERS",
     "MAX_BATCH",
+    "NEVER",
     "SUBSCRIPTION_RULE",
     "Subscription",
     "SubscriptionRejected",
     "SubscriptionRequest",
     "check_dest",
-    "check_schedule",
     "create_ledger",
     "delete_ledger",
+    "end_ledger",
+    "parse_live_request",
     "parse_request",
     "retry_delay_us",
     "signature",
@@ -62,6 +63,9 @@ SUBSCRIPTION_RULE = (
     "party (roadpass.access.policy queries.write)"
 )
 
+#: ``next_run_at`` of a schedule that will not fire again.
+NEVER = 2**62
+
 #: Most events one delivery carries before a receiver has asked for less (REST bindings: "group EPCIS
 #: events in manageable batches").
 MAX_BATCH = 500
@@ -72,14 +76,6 @@ _FIRST_RETRY_US = 1_000_000
 _LONGEST_RETRY_US = 600_000_000
 
 _MEMBERS = ("dest", "signatureToken", "reportIfEmpty", "initialRecordTime", "stream", "schedule")
-
-# query-schedule.json: each field's bounds (the patterns' [0-59], [0-23], [1-31], [1-12], [1-7]).
-_SCHEDULE_BOUNDS: dict[str, tuple[int, int]] = {
-    "second": (0, 59), "minute": (0, 59), "hour": (0, 23), "dayOfMonth": (1, 31), "month": (1, 12),
-    "dayOfWeek": (1, 7),
-}
-_ELEMENT = re.compile(r"(\d{1,2})|\[(\d{1,2})-(\d{1,2})\]")
-
 
 class SubscriptionRejected(DefinitionRejected):
     """A subscription request was refused whole; ``problems`` name each JSON path and reason (REST bindings:
@@ -175,38 +171,6 @@ def check_dest(dest: Any, allowed_hosts: Iterable[str]) -> str | None:
             "ROADPASS_SUBSCRIPTION_ALLOWED_HOSTS)")
 
 
-def check_schedule(schedule: Any) -> list[DefinitionProblem]:
-    """Every problem of a ``schedule`` (query-schedule.json: second, minute, hour, dayOfMonth, month,
-    dayOfWeek; each a comma list of numbers and ``[a-b]`` ranges within the field's bounds)."""
-    if not isinstance(schedule, dict):
-        return [DefinitionProblem("$.schedule", "a schedule is a JSON object (query-schedule.json)")]
-    if not schedule:
-        return [DefinitionProblem("$.schedule", "a schedule names at least one of "
-                                  f"{', '.join(_SCHEDULE_BOUNDS)}")]
-    problems: list[DefinitionProblem] = []
-    for key, value in schedule.items():
-        path = f"$.schedule.{key}"
-        bounds = _SCHEDULE_BOUNDS.get(key)
-        if bounds is None:
-            problems.append(DefinitionProblem(path, f"not a schedule field ({', '.join(_SCHEDULE_BOUNDS)})"))
-        elif not isinstance(value, str) or not _schedule_value_ok(value, bounds):
-            problems.append(DefinitionProblem(
-                path, f"a comma list of numbers and [a-b] ranges from {bounds[0]} to {bounds[1]}"))
-    return problems
-
-
-def _schedule_value_ok(value: str, bounds: tuple[int, int]) -> bool:
-    low, high = bounds
-    for element in value.split(","):
-        match = _ELEMENT.fullmatch(element.strip())
-        if match is None:
-            return False
-        numbers = [int(g) for g in match.groups() if g is not None]
-        if any(not low <= n <= high for n in numbers) or (len(numbers) == 2 and numbers[0] > numbers[1]):
-            return False
-    return True
-
-
 def _member_problems(body: Mapping[str, Any], allowed_hosts: Iterable[str]) -> list[DefinitionProblem]:
     problems = [DefinitionProblem(f"$.{key}", f"not a member of a subscription ({', '.join(_MEMBERS)})")
                 for key in body if key not in _MEMBERS]
@@ -258,6 +222,36 @@ def parse_request(body: Any, *, allowed_hosts: Iterable[str]) -> SubscriptionReq
     )
 
 
+#: The query-string parameters of a WebSocket subscription (REST bindings ``GET /queries/{queryName}/events``
+#: with ``Upgrade: websocket``): ``stream`` or the schedule's fields, ``reportIfEmpty``, ``initialRecordTime``.
+LIVE_PARAMETERS = ("stream", "reportIfEmpty", "initialRecordTime", *FIELDS)
+
+
+def parse_live_request(params: Mapping[str, str]) -> SubscriptionRequest:
+    """A WebSocket subscription's query-string parameters as a :class:`SubscriptionRequest` (its ``dest`` is
+    the connection itself), or :class:`SubscriptionRejected` naming each parameter by ``$.<name>``."""
+    problems = [DefinitionProblem(f"$.{key}", "not a parameter of a WebSocket subscription "
+                                              f"({', '.join(LIVE_PARAMETERS)}, perPage)")
+                for key in params if key not in (*LIVE_PARAMETERS, "perPage")]
+    body: dict[str, Any] = {"dest": "http://localhost/"}
+    flags = {"true": True, "false": False}
+    for key in ("stream", "reportIfEmpty"):
+        if key in params:
+            body[key] = flags.get(params[key].lower(), params[key])
+    if "initialRecordTime" in params:
+        body["initialRecordTime"] = params["initialRecordTime"]
+    schedule = {key: params[key] for key in FIELDS if key in params}
+    if schedule:
+        body["schedule"] = schedule
+    try:
+        request = parse_request(body, allowed_hosts=())
+    except SubscriptionRejected as exc:
+        problems += exc.problems
+    if problems:
+        raise SubscriptionRejected(problems)
+    return dataclasses.replace(request, dest="websocket")
+
+
 def signature(body: bytes, token: str) -> str:
     """The ``GS1-Signature`` header value of a delivery: hex HMAC-SHA256 of ``body`` keyed with ``token``."""
     return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
@@ -279,6 +273,13 @@ def smaller_batch(size: int) -> int:
 def create_ledger(row_id: int) -> tuple[str, str, tuple[Subject, ...]]:
     """(action, rule, subjects) of the ledger entry of a new subscription."""
     return "subscription.create", SUBSCRIPTION_RULE, (Subject("subscription", "id", row_id),)
+
+
+def end_ledger(row_id: int) -> tuple[str, str, tuple[Subject, ...]]:
+    """(action, rule, subjects) of the ledger entry that ends a subscription whose named query is gone (deleted,
+    or no longer its party's): there is nothing left for it to run."""
+    return ("subscription.end", "a subscription ends with its named query (EPCIS 2.0 REST bindings "
+            "DELETE /queries/{queryName})", (Subject("subscription", "id", row_id),))
 
 
 def delete_ledger(row_id: int) -> tuple[str, str, tuple[Subject, ...]]:

@@ -179,3 +179,11 @@ def ledger_page(
         {"entries": entries, "party": party, "unit": unit, "parties": parties, "error": error,
          "scoped": own is not None},
     )
+
+
+@router.get("/ui/subscriptions", response_class=HTMLResponse)
+def subscriptions_page(request: Request, rp: AppDep, access: AccessDep) -> Response:
+    """The party's query subscriptions (every party's for the operator) and where their deliveries stand."""
+    states = rp.subscriptions.overview(party_scope=access.party_scope)
+    return templates.TemplateResponse(
+        request, "subscriptions.html", {"states": states, "scoped": access.party_scope is not None})

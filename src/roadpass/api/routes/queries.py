@@ -7,21 +7,26 @@ Its events are answered exactly as ``GET /events`` answers them, under the calle
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect, WebSocketException
 from fastapi.responses import Response
 
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, hidden, json_body, next_page_link, problem
 from roadpass.api.routes.epcis import EPCIS_HEADERS, discovery, event_query_response, query_problem, request_params
+from roadpass.trace.capture_plan import now_us
+from roadpass.trace.live_subscription import open_live
 from roadpass.trace.named_queries import DefinitionRejected
 from roadpass.trace.named_query_service import NamedQueryExists, NamedQueryNotFound
 from roadpass.trace.query import QueryError, parse_page_size
 from roadpass.trace.service import Hidden
+from roadpass.trace.subscriptions import SubscriptionRejected
 
 __all__ = ["NO_SUCH_NAME", "router"]
 
@@ -164,3 +169,53 @@ def query_events(
     # The stored parameters play the part a resource path plays for /eventTypes/{eventType}/events; a list
     # is one value with '|' separators (EPCIS 2.0 REST query-string form).
     return event_query_response(request, app, access, path_params={k: "|".join(v) for k, v in stored.items()})
+
+
+@router.websocket("/queries/{query_name}/events")
+async def stream_query_events(websocket: WebSocket, query_name: str, app: AppDep, access: AccessDep) -> None:
+    """A WebSocket query subscription: ``stream=true`` pushes each capture's matching events, schedule
+    parameters (``second``, ``minute``, …) push on that schedule; one EPCIS query document per message, the
+    events the caller's party may see when each is sent. ``GS1-Query-Min-Record-Time`` in the handshake says
+    from when events are reported."""
+    party = access.principal.party
+    try:
+        live = await anyio.to_thread.run_sync(functools.partial(
+            open_live, app.subscriptions, query_name, dict(websocket.query_params), actor=access.principal.actor,
+            party_id=access.party_scope, party=None if access.party_scope is None or party is None else party.key))
+    except SubscriptionRejected as exc:
+        raise WebSocketException(1008, f"subscription refused: {exc}"[:120]) from exc
+    except (NamedQueryNotFound, Hidden) as exc:
+        raise WebSocketException(1008, f"no query named {query_name!r}"[:120]) from exc
+    await websocket.accept(headers=[(b"gs1-query-min-record-time", live.min_record_time.encode())])
+    woken, loop = asyncio.Event(), asyncio.get_running_loop()
+
+    def wake() -> None:  # called from the capturing thread: never blocks it
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            loop.call_soon_threadsafe(woken.set)
+
+    stop = app.subscriptions.listen(wake)
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(_until_closed, websocket, group.cancel_scope)
+            while True:
+                documents = await anyio.to_thread.run_sync(live.poll)
+                if documents is None:  # the query was deleted: unsubscribed (REST bindings DELETE /queries)
+                    await websocket.close(1000, "the query was deleted")
+                    group.cancel_scope.cancel()
+                    return
+                for document in documents:
+                    await websocket.send_text(document.decode())
+                with anyio.move_on_after(live.wait_seconds(now_us())):
+                    await woken.wait()
+                woken.clear()
+    finally:
+        stop()
+
+
+async def _until_closed(websocket: WebSocket, scope: anyio.CancelScope) -> None:
+    """Read (and ignore) what the client sends until it disconnects, then end the subscription."""
+    try:
+        while True:
+            await websocket.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        scope.cancel()
