@@ -46,6 +46,7 @@ class FakeAccessRecords:
     parties_: dict[int, Party] = field(default_factory=dict)
     users_: dict[int, tuple[User, str]] = field(default_factory=dict)
     keys_: dict[str, tuple[ApiKeyInfo, str]] = field(default_factory=dict)
+    webhooks_: dict[str, str] = field(default_factory=dict)  # key id -> the webhook key itself
     sessions_: dict[int, tuple[str, int, int, int | None]] = field(default_factory=dict)
     shares_: dict[int, tuple[Share, int, int]] = field(default_factory=dict)
     mandates: dict[int, list[str]] = field(default_factory=dict)
@@ -102,12 +103,18 @@ class FakeAccessRecords:
     # API keys
     def add_api_key(
         self, *, actor: str, key_id: str, secret_hash: str, party_id: int, name: str, expires_at: int,
-        user_id: int | None,
+        user_id: int | None, webhook_secret: str | None = None,
     ) -> ApiKeyInfo:
         info = ApiKeyInfo(len(self.keys_) + 1, key_id, party_id, user_id, name, _now(), expires_at)
         self.keys_[key_id] = (info, secret_hash)
+        if webhook_secret is not None:
+            self.webhooks_[key_id] = webhook_secret
         self.ledger.append((actor, "api_key.create"))
         return info
+
+    def webhook_secrets(self, at: int) -> list[str]:
+        return [secret for key_id, secret in self.webhooks_.items()
+                if self.keys_[key_id][0].active(at)]
 
     def api_key(self, key_id: str) -> tuple[ApiKeyInfo, str, Party, User | None] | None:
         if key_id not in self.keys_:

@@ -7,19 +7,15 @@ cannot be imported. It pages by ``recordTime`` the way the client does: its next
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 
 from access_helpers import api_headers
-from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass
+from served import served
 
 _MISSING = "openepcis-client (with its 'hash' extra) is not installed: pip install 'openepcis-client[hash]'"
 epcis = pytest.importorskip("openepcis_client.events", reason=_MISSING)
@@ -46,31 +42,12 @@ class _ApiKey:
         """An API key is not re-minted: a 401 stays a 401."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def repository(sqlite_app: Roadpass) -> Iterator[Any]:
     """A client of roadpass served by uvicorn on a free loopback port, as a manufacturer with GCP 9521234."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(roadpass=sqlite_app), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "roadpass did not start"
-        time.sleep(0.02)
     token = api_headers(sqlite_app, "manufacturer", gcp=GCP)["Authorization"].removeprefix("Bearer ")
-    try:
+    with served(sqlite_app) as port:
         yield client_module.Client(config_module.ClientConfig(f"http://127.0.0.1:{port}"), _ApiKey(token))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _shipments(start: datetime) -> dict[str, Any]:

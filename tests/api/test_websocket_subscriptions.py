@@ -3,22 +3,19 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from access_helpers import api_headers
 from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass
-from webhooks import free_port
+from served import served
 
 Headers = Callable[..., dict[str, str]]
 EXAMPLES = Path(__file__).parents[2].parent / "shared/conformance/epcis/examples"
@@ -119,16 +116,7 @@ def test_a_real_websocket_client_over_a_loopback_port(sqlite_app: Roadpass) -> N
     client: the handshake's headers and a pushed capture, over a real socket."""
     from websockets.sync.client import connect
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(roadpass=sqlite_app), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "roadpass did not start"
-        time.sleep(0.02)
-    try:
+    with served(sqlite_app) as port:
         headers = api_headers(sqlite_app, "manufacturer", gcp="0614141")
         sqlite_app.queries.create({"name": "all", "query": {}}, actor="test",
                                   party_id=sqlite_app.access.principal_for_key(
@@ -139,6 +127,3 @@ def test_a_real_websocket_client_over_a_loopback_port(sqlite_app: Roadpass) -> N
             assert "GS1-Query-Min-Record-Time" in socket.response.headers
             ids = _capture(sqlite_app, "Example_9.6.1-ObjectEvent.jsonld")
             assert _event_ids(str(socket.recv(timeout=10))) == ids
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -167,8 +167,12 @@ class AdminService:
     # --- API keys -----------------------------------------------------------------------------------
 
     def create_api_key(self, *, actor: str, party_id: int, name: str, days: int | None = None,
-                       user_id: int | None = None) -> tuple[NewApiKey, ApiKeyInfo]:
-        """A new key for a machine client of a party; the token is returned once and never stored."""
+                       user_id: int | None = None, webhook: bool = False) -> tuple[NewApiKey, ApiKeyInfo]:
+        """A new key for a machine client of a party; the token is returned once and never stored.
+
+        A ``webhook`` key is for another EPCIS repository that delivers a query subscription into this
+        node's ``/capture``: the sender signs each delivery with it (its ``signatureToken``, REST bindings
+        ``GS1-Signature``) instead of presenting it, so this node keeps the key itself to check signatures."""
         lifetime = self.settings.api_key_days if days is None else days
         if not 1 <= lifetime <= 3650:
             raise AdminError("days", "between 1 and 3650")
@@ -179,7 +183,9 @@ class AdminService:
             info = records.add_api_key(
                 actor=actor, key_id=made.key_id, secret_hash=made.secret_hash, party_id=party_id,
                 name=name.strip()[:200], expires_at=now_us() + lifetime * _DAY_US, user_id=user_id,
+                webhook_secret=made.token if webhook else None,
             )
+        self.access.forget()
         return made, info
 
     def create_api_key_as(self, principal: Principal, *, name: str, days: int | None = None

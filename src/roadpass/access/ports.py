@@ -71,9 +71,13 @@ class AccessRecords(Protocol):
 
     def add_api_key(
         self, *, actor: str, key_id: str, secret_hash: str, party_id: int, name: str, expires_at: int,
-        user_id: int | None,
+        user_id: int | None, webhook_secret: str | None = None,
     ) -> ApiKeyInfo:
-        """Store a new key (its hash only; ledgered)."""
+        """Store a new key (its hash only, and for a webhook key the key itself; ledgered)."""
+        ...
+
+    def webhook_secrets(self, at: int) -> list[str]:
+        """The live (unrevoked, unexpired) webhook keys."""
         ...
 
     def api_key(self, key_id: str) -> tuple[ApiKeyInfo, str, Party, User | None] | None:

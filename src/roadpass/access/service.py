@@ -10,6 +10,7 @@ goes on answering, so that a crowd of requests never queues behind look-ups).
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import threading
 import time
@@ -85,6 +86,8 @@ class AccessService:
         self._keys: dict[str, tuple[float, float, str, Principal | None]] = {}
         # session token hash -> (fresh until, usable until, principal or None)
         self._sessions: dict[str, tuple[float, float, Principal | None]] = {}
+        # (fresh until, the live webhook keys): checked against each signed delivery's GS1-Signature
+        self._webhooks: tuple[float, list[str]] | None = None
         self._refreshing: set[str] = set()
         self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="roadpass-auth-refresh")
         self._passport_roles: dict[str, str] = {}  # party role -> passport audience (settings are fixed)
@@ -217,6 +220,23 @@ class AccessService:
         with self._lock:
             self._keys.clear()
             self._sessions.clear()
+            self._webhooks = None
+
+    def principal_for_signature(self, body: bytes, signature: str) -> Principal | None:
+        """The principal of the webhook key whose HMAC-SHA256 of ``body`` is ``signature`` (hex; EPCIS 2.0
+        REST bindings ``GS1-Signature``, as roadpass and other repositories sign subscription deliveries);
+        None when no live webhook key signed it."""
+        now = time.monotonic()
+        cached = self._webhooks
+        if cached is None or cached[0] < now:
+            with self.records.read() as records:
+                cached = self._webhooks = (now + self.settings.auth_cache_seconds, records.webhook_secrets(now_us()))
+        presented = signature.strip().lower()
+        for secret in cached[1]:
+            expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            if hmac.compare_digest(expected, presented):
+                return self.principal_for_key(secret)
+        return None
 
     def passport_role(self, principal: Principal) -> str:
         """The caller's battery-passport audience (``request.state.passport_role``)."""

@@ -1,9 +1,10 @@
 """The API's access layer: who is calling (an ASGI middleware) and may they (one global dependency).
 
-The middleware resolves the caller once per request — an API key (``Authorization: Bearer rpk_…``) or
-the session cookie — and sets ``request.state.principal``, ``.actor``, ``.party`` and
-``.passport_role``; it also refuses oversized bodies before they are read (413) and applies rate limits
-(429). The dependency :func:`authorise`, installed on every route, asks the policy
+The middleware resolves the caller once per request — an API key (``Authorization: Bearer rpk_…``), the
+session cookie, or, for a query subscription's delivery into ``/capture`` from another repository, the
+``GS1-Signature`` it made with one of this node's webhook keys — and sets ``request.state.principal``,
+``.actor``, ``.party`` and ``.passport_role``; it also refuses oversized bodies before they are read (413)
+and applies rate limits (429). The dependency :func:`authorise`, installed on every route, asks the policy
 (:func:`roadpass.access.policy.decide`) for the route's operation and checks CSRF tokens on cookie-borne
 writes. A denial is written to the ledger before the caller is answered.
 """
@@ -141,6 +142,19 @@ class AccessMiddleware:
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
         service = self.roadpass.access
         principal = await self._principal(service, scope) if settings.auth_enabled else OPEN
+        method, path = scope["method"], scope["path"]
+        signature = dict(scope["headers"]).get(b"gs1-signature")
+        if principal is ANONYMOUS and signature is not None and method == "POST" and path in CAPTURE_PATHS:
+            # A subscription delivery from another repository, signed with a webhook key of this node.
+            body = await _read_body(receive, send, settings.capture_max_bytes)
+            if body is None:
+                return
+            principal = await anyio.to_thread.run_sync(
+                service.principal_for_signature, body, signature.decode("latin-1"))
+            if principal is None:
+                await _respond(send, _problem(401, "GS1-Signature: no live webhook key of this node signed this body"))
+                return
+            receive = _replaying(body, receive)
         if principal is None:
             await _respond(send, _problem(401, "the API key is unknown, wrong, revoked or expired",
                                           {"WWW-Authenticate": 'Bearer realm="roadpass"'}))
@@ -149,7 +163,6 @@ class AccessMiddleware:
         state["actor"] = principal.actor
         state["party"] = principal.party
         state["passport_role"] = service.passport_role(principal)
-        method, path = scope["method"], scope["path"]
         if method == "POST" and settings.auth_enabled:
             client = (scope.get("client") or ("local", 0))[0]
             wait = 0.0
@@ -181,31 +194,42 @@ class AccessMiddleware:
                     return
                 await self.app(scope, receive, send)
                 return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _respond(send, _too_large(f"request body exceeds the limit of {limit} bytes"))
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
+        body = await _read_body(receive, send, limit)
+        if body is not None:
+            await self.app(scope, _replaying(body, receive), send)
 
-        async def replay() -> MutableMapping[str, Any]:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+async def _read_body(receive: Receive, send: Send, limit: int) -> bytes | None:
+    """The whole request body, up to ``limit`` bytes; None when it was refused (413, answered) or the client
+    went away."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            await _respond(send, _too_large(f"request body exceeds the limit of {limit} bytes"))
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app ``body`` (already read) first."""
+    replayed = False
+
+    async def replay() -> MutableMapping[str, Any]:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _too_large(title: str) -> _Reply:

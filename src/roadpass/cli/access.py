@@ -146,18 +146,24 @@ def keys_create(
     party: Annotated[str, typer.Option(help="The party the machine client acts for.")],
     name: Annotated[str, typer.Option(help="What the key is for.")],
     days: Annotated[int | None, typer.Option(help="Lifetime (default ROADPASS_API_KEY_DAYS).")] = None,
+    webhook: Annotated[bool, typer.Option(
+        "--webhook", help="For another EPCIS repository's subscription deliveries into /capture: it signs "
+                          "them with the key (signatureToken) instead of sending it.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create an API key; it is printed this once (only its SHA-256 is stored)."""
+    """Create an API key; it is printed this once (only its SHA-256 is stored, and for a webhook key the key)."""
     rp = open_app()
     found = _party(rp, party, as_json)
     made, info = _run(as_json, lambda: rp.admin.create_api_key(actor=_actor(), party_id=found.id, name=name,
-                                                                days=days))
+                                                                days=days, webhook=webhook))
     if as_json:
-        print_json({"key": made.token, "keyId": info.key_id, "party": party, "expiresAt": iso_utc(info.expires_at)})
+        print_json({"key": made.token, "keyId": info.key_id, "party": party, "expiresAt": iso_utc(info.expires_at),
+                    "webhook": webhook})
         return
     console.print(f"API key for [bold]{party}[/] (shown once, keep it safe):\n{made.token}")
-    console.print(f"key id {info.key_id}, expires {iso_utc(info.expires_at)[:10]}; use: Authorization: Bearer <key>")
+    use = ("subscribe with dest <this node>/capture and this key as signatureToken" if webhook
+           else "Authorization: Bearer <key>")
+    console.print(f"key id {info.key_id}, expires {iso_utc(info.expires_at)[:10]}; use: {use}")
 
 
 @keys_app.command("list")

@@ -109,13 +109,14 @@ class SqlAccessRecords(SqlShareRecords):
 
     def add_api_key(
         self, *, actor: str, key_id: str, secret_hash: str, party_id: int, name: str, expires_at: int,
-        user_id: int | None,
+        user_id: int | None, webhook_secret: str | None = None,
     ) -> ApiKeyInfo:
-        """Store a new key (its hash only) and ledger it."""
+        """Store a new key (its hash only, and for a webhook key the key itself) and ledger it."""
         created = now_us()
         row_id = insert(
             self.conn, a.api_key, key_id=key_id, party_id=party_id, user_id=user_id, name=name,
             secret_hash=secret_hash, created_at=created, expires_at=expires_at, actor=actor,
+            webhook_secret=webhook_secret,
         )
         ledgered(self.conn, actor, "api_key.create", "api_key", row_id)
         return ApiKeyInfo(row_id, key_id, party_id, user_id, name, created, expires_at)
@@ -130,6 +131,13 @@ class SqlAccessRecords(SqlShareRecords):
             return None
         user = None if row.user_id is None else self._user_by_id(int(row.user_id))
         return _key(row), str(row.secret_hash), party, user
+
+    def webhook_secrets(self, at: int) -> list[str]:
+        """The live (unrevoked, unexpired) webhook keys."""
+        k = a.api_key
+        rows = self.conn.execute(select(k.c.webhook_secret).where(
+            k.c.webhook_secret.is_not(None), k.c.revoked_at.is_(None), k.c.expires_at > at))
+        return [str(r.webhook_secret) for r in rows]
 
     def api_keys(self, *, party_id: int | None = None) -> list[ApiKeyInfo]:
         """Keys (never their secrets), newest first."""

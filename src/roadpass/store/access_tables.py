@@ -8,7 +8,7 @@ Secrets are stored only as hashes. Times are integer microseconds since the epoc
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, SmallInteger, String, Table, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, SmallInteger, String, Table, Text, UniqueConstraint
 
 from roadpass.store.tables import LEDGERED_COLUMNS, PK, metadata
 
@@ -49,6 +49,8 @@ api_key = Table(
     Column("expires_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
     Column("actor", String(200), nullable=False),
+    Column("webhook_secret", Text, nullable=True,
+           comment="a webhook key: the key itself, to check GS1-Signature of deliveries it signs"),
 )
 
 user_session = Table(
