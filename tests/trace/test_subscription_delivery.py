@@ -247,7 +247,30 @@ def test_events_added_to_a_delivery_in_flight_are_not_lost(app: Roadpass, port: 
     second = set(_capture(app, "Example_9.6.2-ObjectEvent.jsonld"))
     app.subscriptions.enqueue_streams()
     receivers.append(Receiver(port))
-    assert app.subscriptions._attempt(item)
+    assert app.subscriptions._deliver([item]) == 1
     assert receivers[0].received == first
     _drain(app)
     assert receivers[0].received == first | second
+
+
+def test_subscriptions_at_the_same_place_share_one_page(app: Roadpass, port: int,
+                                                        receivers: list[Receiver]) -> None:
+    party = _party(app, "maker")
+    app.queries.create({"name": "shared", "query": {}}, actor="test", party_id=party)
+    body = {"dest": f"http://127.0.0.1:{port}/hook", "signatureToken": TOKEN, "stream": True}
+    for _ in range(3):
+        app.subscriptions.create("shared", body, actor="test", party_id=party)
+    ids = set(_capture(app, "Example_9.6.1-ObjectEvent.jsonld"))
+    receivers.append(Receiver(port))
+    built: list[str] = []
+    document = app.subscriptions.document
+
+    def counted(*args: Any) -> Any:
+        built.append(args[0].id)
+        return document(*args)
+
+    app.subscriptions.document = counted  # type: ignore[method-assign]
+    app.subscriptions.enqueue_streams()
+    assert app.subscriptions.deliver_due() == 3
+    assert len(built) == 1 and len(receivers[0].batches) == 3
+    assert all(set(batch) == ids for batch in receivers[0].batches)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from roadpass.ledger import LedgerDraft, Subject
 from roadpass.store import ledger as ledger_store
@@ -117,6 +117,25 @@ class SqlSubscriptionRecords:
         rows = self.conn.execute(select(_S.c.id, _S.c.stream_cursor).where(
             _S.c.deleted_at.is_(None), _S.c.schedule.is_(None)))
         return {int(row.id): int(row.stream_cursor or 0) for row in rows}
+
+    def enqueue_streams(self, *, batch_size: int, at: int) -> int:
+        """Add every stored event past each live stream subscription's cursor to its pending delivery and
+        advance the cursors: four statements, however many subscriptions there are."""
+        latest = self.latest_event()
+        behind = (select(_S.c.id).where(_S.c.deleted_at.is_(None), _S.c.schedule.is_(None),
+                                        func.coalesce(_S.c.stream_cursor, 0) < latest))
+        pks = [int(pk) for pk in self.conn.execute(behind).scalars()]
+        if not pks:
+            return 0
+        self.conn.execute(_O.update().where(_O.c.subscription_pk.in_(pks), _O.c.last_event < latest)
+                          .values(last_event=latest))
+        pending = select(_O.c.id).where(_O.c.subscription_pk == _S.c.id).exists()
+        self.conn.execute(_O.insert().from_select(
+            ["subscription_pk", "first_event", "last_event", "batch_size", "attempts", "next_try_at", "created_at"],
+            select(_S.c.id, func.coalesce(_S.c.stream_cursor, 0) + 1, literal(latest), literal(batch_size),
+                   literal(0), literal(at), literal(at)).where(_S.c.id.in_(pks), ~pending)))
+        self.conn.execute(_S.update().where(_S.c.id.in_(pks)).values(stream_cursor=latest))
+        return len(pks)
 
     def scheduled_due(self, now: int) -> list[tuple[Subscription, int]]:
         """Live scheduled subscriptions whose next run is due, with their cursors."""

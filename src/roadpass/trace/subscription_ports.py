@@ -1,5 +1,5 @@
 """What the subscription service needs from outside (implemented by :mod:`roadpass.store.subscriptions` and by
-:class:`roadpass.trace.subscription_service.UrllibWebhook`).
+:class:`roadpass.trace.webhook_client.HttpWebhook`).
 
 The records read and write subscription and outbox rows and append ledger entries; who may see a
 subscription, what is delivered, when to retry and how large a batch is are decided in
@@ -82,6 +82,12 @@ class SubscriptionRecords(Protocol):
 
     def stream_cursors(self) -> Mapping[int, int]:
         """Live stream subscriptions (row id) and the last event id each has put in the outbox."""
+        ...
+
+    def enqueue_streams(self, *, batch_size: int, at: int) -> int:
+        """Add every stored event past each live stream subscription's cursor to its pending delivery (a
+        pending row grows, else a new one starts) and advance the cursors, set-based; how many subscriptions
+        got events."""
         ...
 
     def scheduled_due(self, now: int) -> list[tuple[Subscription, int]]:

@@ -21,10 +21,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -36,15 +35,23 @@ from roadpass.trace.named_query_service import NamedQueryNotFound, NamedQuerySer
 from roadpass.trace.query import PageToken, QueryError, Visibility, parse_event_query
 from roadpass.trace.query_schedule import next_run
 from roadpass.trace.service import Hidden, TraceService
-from roadpass.trace.subscription_ports import DeliveryState, OutboxItem, SubscriptionStore, Webhook
+from roadpass.trace.subscription_ports import (
+    DeliveryState,
+    OutboxItem,
+    SubscriptionRecords,
+    SubscriptionStore,
+    Webhook,
+)
 from roadpass.trace.subscriptions import Subscription
 from roadpass.trace.views import query_document
+from roadpass.trace.webhook_client import HttpWebhook
 
-__all__ = ["SubscriptionNotFound", "SubscriptionService", "UrllibWebhook"]
+__all__ = ["SubscriptionNotFound", "SubscriptionService"]
 
 _log = logging.getLogger(__name__)
 _POLL_SECONDS = 1.0  # the worker's tick when no capture wakes it (retries fall due, other processes capture)
-_DUE_PER_ROUND = 100
+_DUE_PER_ROUND = 200
+_SENDERS = 8
 # How long a worker holds the deliveries it took (longer than one attempt's HTTP timeout): another worker
 # takes them over only once this passed, e.g. after the first one died mid-attempt.
 _LEASE_US = 60_000_000
@@ -52,30 +59,6 @@ _LEASE_US = 60_000_000
 
 class SubscriptionNotFound(LookupError):
     """No live subscription has this subscriptionID under this query (EPCIS REST: 404)."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A receiver may not redirect a delivery elsewhere: the destination was checked against the node's
-    # settings when subscribing, a redirect would bypass that check. A 3xx answer is a failed attempt.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class UrllibWebhook:
-    """:class:`~roadpass.trace.subscription_ports.Webhook` on the standard library's HTTP client."""
-
-    def __init__(self, timeout: float = 10.0) -> None:
-        self.timeout = timeout
-        self._opener = urllib.request.build_opener(_NoRedirect())
-
-    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        """POST ``body`` to ``url``; the HTTP status. Raises :class:`OSError` when no answer came."""
-        request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
-        try:
-            with self._opener.open(request, timeout=self.timeout) as answer:
-                return int(answer.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
 
 
 class SubscriptionService:
@@ -91,7 +74,9 @@ class SubscriptionService:
         self.queries = queries
         self.allowed_hosts = list(allowed_hosts)
         self.visibility_of = visibility_of
-        self.webhook: Webhook = webhook or UrllibWebhook()
+        self.webhook: Webhook = webhook or HttpWebhook()
+        # Deliveries of one round go out in parallel (a slow receiver does not hold up the others).
+        self._senders = ThreadPoolExecutor(max_workers=_SENDERS, thread_name_prefix="roadpass-webhook")
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
@@ -177,12 +162,7 @@ class SubscriptionService:
         # and committed in that order, so every id up to the largest committed one is final: a cursor never
         # skips an event that commits later.
         with self.store.write() as records:
-            latest = records.latest_event()
-            behind = {pk: cursor for pk, cursor in records.stream_cursors().items() if cursor < latest}
-            for pk, cursor in behind.items():
-                records.enqueue(pk, first_event=cursor + 1, last_event=latest, batch_size=rules.MAX_BATCH,
-                                at=now_us())
-        return len(behind)
+            return records.enqueue_streams(batch_size=rules.MAX_BATCH, at=now_us())
 
     def run_schedules(self, now: int | None = None) -> int:
         """Run every scheduled subscription that is due at ``now`` (UTC µs; default: now): the events stored
@@ -194,17 +174,7 @@ class SubscriptionService:
             if not records.scheduled_due(at):
                 return 0
         with self.store.write() as records:
-            latest = records.latest_event()
-            due = records.scheduled_due(at)
-            for sub, cursor in due:
-                schedule = sub.request.schedule or {}
-                following = next_run(schedule, at)
-                if cursor < latest or sub.request.report_if_empty:
-                    records.enqueue(sub.pk, first_event=cursor + 1, last_event=max(cursor, latest),
-                                    batch_size=rules.MAX_BATCH, at=at, next_run_at=following or rules.NEVER)
-                else:
-                    records.enqueue_nothing(sub.pk, next_run_at=following or rules.NEVER)
-        return len(due)
+            return _run_schedules(records, at)
 
     def deliver_due(self, now: int | None = None) -> int:
         """Attempt every delivery due at ``now`` (UTC µs; default: now) once; how many the receivers
@@ -216,7 +186,63 @@ class SubscriptionService:
                 return 0
         with self.store.write() as records:
             due = records.claim(at, _DUE_PER_ROUND, lease_until=at + _LEASE_US)
-        return sum(self._attempt(item) for item in due)
+        return self._deliver(due)
+
+    def _deliver(self, due: list[OutboxItem]) -> int:
+        """Build each distinct page once (subscriptions of one party to one query at the same place in the
+        event stream get the same document), post them in parallel, record every outcome in one write."""
+        groups: dict[tuple[Any, ...], list[OutboxItem]] = {}
+        for item in due:
+            sub = item.subscription
+            groups.setdefault((sub.query_name, sub.party_id, sub.party, sub.request.initial_record_time,
+                               item.first_event, item.last_event, item.batch_size), []).append(item)
+        ended: list[OutboxItem] = []
+        skipped: list[tuple[OutboxItem, int]] = []
+        sends: list[tuple[OutboxItem, bytes, int]] = []
+        for items in groups.values():
+            first = items[0]
+            page = self.document(first.subscription, first.first_event, first.last_event, first.batch_size)
+            for item in items:
+                if page is None:
+                    ended.append(item)
+                elif not page[2] and not item.subscription.request.report_if_empty:
+                    skipped.append((item, page[1]))  # nothing this party may see now: nothing to send
+                else:
+                    sends.append((item, page[0], page[1]))
+        answers = list(self._senders.map(self._post, sends))
+        acknowledged = 0
+        with self.store.write() as records:
+            for item in ended:
+                _end(records, item.subscription, "roadpass")
+            for item, through in skipped:
+                records.delivered(item.id, through=through, at=now_us(), notified=False)
+            for (item, _body, through), (status, error) in zip(sends, answers, strict=True):
+                if 200 <= status < 300:
+                    records.delivered(item.id, through=through, at=now_us(), notified=True)
+                    acknowledged += 1
+                    continue
+                batch = item.batch_size
+                if status == 413 and batch > 1:
+                    # REST bindings, the callback's 413: "asks the server to send EPCIS events in smaller
+                    # batches": halve and try again at once.
+                    batch, wait = rules.smaller_batch(batch), 0
+                else:
+                    wait = rules.retry_delay_us(item.attempts + 1)
+                records.failed(item.id, next_try_at=now_us() + wait, batch_size=batch,
+                               error=error or f"HTTP {status}")
+        return acknowledged
+
+    def _post(self, send: tuple[OutboxItem, bytes, int]) -> tuple[int, str]:
+        """POST one delivery (in a sender thread): the status (0: no answer) and the error."""
+        item, body, _through = send
+        headers = {"Content-Type": "application/json", "GS1-EPCIS-Version": "2.0"}
+        token = item.subscription.request.signature_token
+        if token is not None:
+            headers["GS1-Signature"] = rules.signature(body, token)
+        try:
+            return self.webhook.post(item.subscription.request.dest, body, headers), ""
+        except OSError as exc:
+            return 0, f"no answer: {exc}"
 
     def document(self, sub: Subscription, first_event: int, last_event: int,
                  batch_size: int) -> tuple[bytes, int, bool] | None:
@@ -242,59 +268,34 @@ class SubscriptionService:
         document = query_document(events, contexts, sub.query_name, now_us())
         return orjson.dumps(document), last_event if token is None else token.row, bool(events)
 
-    def _attempt(self, item: OutboxItem) -> bool:
-        page = self.document(item.subscription, item.first_event, item.last_event, item.batch_size)
-        if page is None:
-            self._end(item.subscription)
-            return False
-        body, through, has_events = page
-        if not has_events and not item.subscription.request.report_if_empty:
-            with self.store.write() as records:  # nothing this party may see now: nothing to send
-                records.delivered(item.id, through=through, at=now_us(), notified=False)
-            return False
-        headers = {"Content-Type": "application/json", "GS1-EPCIS-Version": "2.0"}
-        token = item.subscription.request.signature_token
-        if token is not None:
-            headers["GS1-Signature"] = rules.signature(body, token)
-        try:
-            status, error = self.webhook.post(item.subscription.request.dest, body, headers), ""
-        except OSError as exc:
-            status, error = 0, f"no answer: {exc}"
-        with self.store.write() as records:
-            if 200 <= status < 300:
-                records.delivered(item.id, through=through, at=now_us(), notified=True)
-                return True
-            batch = item.batch_size
-            if status == 413 and batch > 1:
-                # REST bindings, the callback's 413: "asks the server to send EPCIS events in smaller
-                # batches": halve and try again at once.
-                batch, wait = rules.smaller_batch(batch), 0
-            else:
-                wait = rules.retry_delay_us(item.attempts + 1)
-            records.failed(item.id, next_try_at=now_us() + wait, batch_size=batch,
-                           error=error or f"HTTP {status}")
-        return False
-
-    def _end(self, sub: Subscription, actor: str = "roadpass") -> None:
-        """End a subscription whose named query is gone (ledgered; its pending deliveries are dropped)."""
-        with self.store.write() as records:
-            if records.live(sub.id) is not None:
-                records.mark_deleted(sub.pk, actor=actor, at=now_us())
-                records.append_ledger(actor, *rules.end_ledger(sub.pk))
-
     def _query_deleted(self, name: str, party_id: int | None, actor: str) -> None:
         with self.store.read() as records:
             ended = records.listing(name, party_id=party_id)
-        for sub in ended:
-            self._end(sub, actor)
+        with self.store.write() as records:
+            for sub in ended:
+                _end(records, sub, actor)
         self.notify()  # live subscriptions to the query find it gone and close
 
     def run_once(self) -> int:
-        """One round of the worker: enqueue new stream events and due scheduled runs, then attempt what is
-        due."""
-        self.enqueue_streams()
-        self.run_schedules()
-        return self.deliver_due()
+        """One round of the worker: enqueue new stream events and due scheduled runs and take what is due, in
+        one write transaction (it waits its turn behind captures), then attempt it; how many deliveries were
+        acknowledged."""
+        at = now_us()
+        with self.store.read() as records:  # an idle round writes nothing
+            latest = records.latest_event()
+            idle = (all(cursor >= latest for cursor in records.stream_cursors().values())
+                    and not records.scheduled_due(at) and not records.has_due(at))
+        if idle:
+            return 0
+        with self.store.write() as records:
+            records.enqueue_streams(batch_size=rules.MAX_BATCH, at=at)
+            _run_schedules(records, at)
+            due = records.claim(at, _DUE_PER_ROUND, lease_until=at + _LEASE_US)
+        return self._deliver(due)
+
+    def _more_due(self) -> bool:
+        with self.store.read() as records:
+            return records.has_due(now_us())
 
     def start(self) -> None:
         """Start the delivery worker thread (when serving); it resumes from the outbox."""
@@ -307,11 +308,15 @@ class SubscriptionService:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            busy = False
             try:
-                self.run_once()
+                # A round that delivered, or left more due (the rest of a long range, a halved batch), is
+                # followed by the next at once; only an idle worker waits for a capture or the tick.
+                busy = self.run_once() > 0 or self._more_due()
             except Exception:  # a failing round (database busy, …) is retried next tick; the outbox keeps it
                 _log.exception("subscription delivery round failed")
-            self._wake.wait(_POLL_SECONDS)
+            if not busy:
+                self._wake.wait(_POLL_SECONDS)
 
     def close(self) -> None:
         """Stop the worker (what it has not delivered stays in the outbox)."""
@@ -320,6 +325,7 @@ class SubscriptionService:
             self._stop.set()
             self._wake.set()
             worker.join(timeout=10)
+        self._senders.shutdown(wait=False)
 
 
 def _visible(found: Subscription | None, query_name: str, subscription_id: str,
@@ -329,3 +335,25 @@ def _visible(found: Subscription | None, query_name: str, subscription_id: str,
     if not found.visible_to(party_scope):
         raise Hidden(subscription_id)
     return found
+
+
+def _end(records: SubscriptionRecords, sub: Subscription, actor: str) -> None:
+    """End a subscription whose named query is gone (ledgered; its pending deliveries are dropped)."""
+    if records.live(sub.id) is not None:
+        records.mark_deleted(sub.pk, actor=actor, at=now_us())
+        records.append_ledger(actor, *rules.end_ledger(sub.pk))
+
+
+def _run_schedules(records: SubscriptionRecords, at: int) -> int:
+    """Run the scheduled subscriptions due at ``at``: their events since the last run into the outbox, or an
+    empty report for ``reportIfEmpty``; how many ran."""
+    latest = records.latest_event()
+    due = records.scheduled_due(at)
+    for sub, cursor in due:
+        following = next_run(sub.request.schedule or {}, at) or rules.NEVER
+        if cursor < latest or sub.request.report_if_empty:
+            records.enqueue(sub.pk, first_event=cursor + 1, last_event=max(cursor, latest),
+                            batch_size=rules.MAX_BATCH, at=at, next_run_at=following)
+        else:
+            records.enqueue_nothing(sub.pk, next_run_at=following)
+    return len(due)
