@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable
@@ -11,6 +12,7 @@ import pytest
 
 from roadpass.compliance.assess import Assessor
 from roadpass.compliance.evidence import Evidence, parse_evidence
+from roadpass.compliance.pack_models import Requirement
 from roadpass.compliance.packs_loader import PackLibrary
 from roadpass.compliance.product import TechnicalFile, parse_technical_file
 from roadpass.compliance.service import default_library
@@ -18,10 +20,41 @@ from roadpass.compliance.service import default_library
 TODAY = dt.date(2026, 11, 24)
 
 
+#: The start given to a phase to confirm that has no expected date, in :func:`confirm_all`.
+LONG_AGO = dt.date(2000, 1, 2)
+
+
+def _confirmed(req: Requirement) -> Requirement:
+    phases = tuple(
+        dataclasses.replace(p, start=p.expected or LONG_AGO, to_confirm=None)
+        if p.to_confirm is not None and p.start is None and p.from_model_year is None else p
+        for p in req.effective.phases
+    )
+    return dataclasses.replace(req, to_confirm=None, effective=dataclasses.replace(req.effective, phases=phases))
+
+
+def confirm_all(library: PackLibrary) -> PackLibrary:
+    """The library as if every "to confirm" were confirmed: requirement-level ``to_confirm`` dropped, each
+    phase to confirm starting on its ``expected`` date (or long ago). Engine tests run on it, so they test
+    the engine's reuse, expiry and scope rules and not how far the research behind each pack has got."""
+    packs = {
+        market: {v: dataclasses.replace(p, requirements=tuple(_confirmed(r) for r in p.requirements))
+                 for v, p in versions.items()}
+        for market, versions in library.packs.items()
+    }
+    return PackLibrary(packs, library.standards, library.equivalences, library.pack_files)
+
+
 @pytest.fixture(scope="session")
-def library() -> PackLibrary:
-    """The shipped packs (loaded once)."""
+def shipped() -> PackLibrary:
+    """The shipped packs as they are (loaded once)."""
     return default_library()
+
+
+@pytest.fixture(scope="session")
+def library(shipped: PackLibrary) -> PackLibrary:
+    """The shipped packs with every "to confirm" confirmed (see :func:`confirm_all`)."""
+    return confirm_all(shipped)
 
 
 @pytest.fixture

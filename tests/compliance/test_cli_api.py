@@ -13,16 +13,21 @@ import yaml
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
+from markupsafe import escape
+from test_pack_sourcing import SOURCED, make_root
 from typer.testing import CliRunner
 
 from roadpass.api.routes.compliance import router
 from roadpass.bootstrap import Roadpass
 from roadpass.cli.common import state
 from roadpass.cli.compliance import compliance_app, evidence_app, product_app, sbom_app
-from roadpass.compliance.demo import HERE, load_compliance_demo
+from roadpass.compliance.demo import HERE, demo_products, load_compliance_demo
+from roadpass.compliance.service import default_library
+from roadpass.compliance.sources import primary_url
 from roadpass.web.compliance_pages import mount_compliance_pages
 from roadpass.web.routes import HERE as WEB
 
+FIRST_MARKETS = {"EU", "US", "CN", "SA", "MX", "TH", "ID", "BR", "IN", "GB", "JP"}
 cli = typer.Typer()
 cli.add_typer(compliance_app, name="compliance")
 cli.add_typer(product_app, name="product")
@@ -54,10 +59,11 @@ def test_cli_end_to_end(run: object, tmp_path: Path) -> None:
     invoke = run  # type: ignore[assignment]
     code, out = invoke("compliance", "packs", "--json")  # type: ignore[operator]
     packs = json.loads(out)
-    assert code == 0 and packs["valid"] and any(
+    # Valid means the sourcing rules hold too; each issue names file, line and requirement (test_pack_sourcing).
+    assert code == (0 if packs["valid"] else 1) and packs["valid"] == (not packs["issues"])
+    assert any(
         r["id"] == "US-CV-791.303" and "prohibited_when" in r for p in packs["packs"] for r in p["requirements"])
-    products = HERE / "products.yaml"
-    for doc in yaml.safe_load(products.read_text()):
+    for doc in demo_products(default_library().packs):
         path = tmp_path / f"{doc['key']}.yaml"
         path.write_text(yaml.safe_dump(doc))
         code, out = invoke("product", "import", str(path), "--json")  # type: ignore[operator]
@@ -73,7 +79,7 @@ def test_cli_end_to_end(run: object, tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["sha256"]
     code, out = invoke("compliance", "assess", "nl-wallbox-22", "--market", "TH", "--on", "2027-01-15", "--json")  # type: ignore[operator]
     assert code == 0 and next(r for r in json.loads(out)["results"]
-                              if r["requirement"] == "TH-TISI-CHARGER")["status"] == "gap"
+                              if r["requirement"] == "TH-TISI-CHARGER")["status"] in ("gap", "to_confirm")
     code, out = invoke("compliance", "matrix", "--on", "2026-11-24", "--json")  # type: ignore[operator]
     assert code == 0 and {p["product"] for p in json.loads(out)["products"]} >= {"aurora-ev-my27", "ccu-3"}
     code, out = invoke("compliance", "matrix", "--on", "2026-11-24")  # type: ignore[operator]
@@ -92,6 +98,26 @@ def test_cli_end_to_end(run: object, tmp_path: Path) -> None:
     assert code == 0 and "data:image/png" in (tmp_path / "r.html").read_text()
 
 
+def test_cli_sources_and_proposed_versions(run: object) -> None:
+    invoke = run  # type: ignore[assignment]
+    code, out = invoke("compliance", "sources", "--market", "eu", "--json")  # type: ignore[operator]
+    report = json.loads(out)
+    assert code == 0 and report["stale_after_days"] == 365 and report["requirements"]
+    assert {r["market"] for r in report["requirements"]} == {"EU"}
+    assert all(r["url"].startswith("https://") and "reviewed" in r and r["confidence"] for r in report["requirements"])
+    code, out = invoke("compliance", "sources", "--stale-after-days", "0", "--on", "2099-01-01", "--json")  # type: ignore[operator]
+    report = json.loads(out)
+    assert code == 0 and report["counts"]["stale"] == report["counts"]["requirements"] > 0
+    code, out = invoke("compliance", "sources", "--market", "QQ", "--json")  # type: ignore[operator]
+    assert code == 1 and "QQ" in json.loads(out)["error"]
+    code, out = invoke("compliance", "sources", "--market", "EU")  # type: ignore[operator]
+    assert code == 0 and "EU-" in out and "stale or missing review" in out
+    code, out = invoke("compliance", "packs", "--market", "QQ", "--json")  # type: ignore[operator]
+    assert code == 1 and "QQ" in json.loads(out)["error"]
+    code, out = invoke("compliance", "matrix", "--with-proposed", "--json")  # type: ignore[operator]
+    assert code == 0 and "products" in json.loads(out)
+
+
 @pytest.fixture
 def client(sqlite_app: Roadpass) -> Iterator[TestClient]:
     load_compliance_demo(sqlite_app.compliance)
@@ -107,6 +133,10 @@ def client(sqlite_app: Roadpass) -> Iterator[TestClient]:
 def test_api_and_web_page(client: TestClient) -> None:
     matrix = client.get("/compliance/matrix", params={"on": "2026-11-24"}).json()
     assert {"aurora-ev-my27", "ab86-pack", "ccu-3", "nl-wallbox-22"} == {p["product"] for p in matrix["products"]}
+    # The demo targets every market with a pack, the new ones too; the matrix shows each of them.
+    library = default_library()
+    targeted = {t["market"] for doc in demo_products(library.packs) for t in doc["markets"]}
+    assert set(matrix["markets"]) == targeted and targeted - FIRST_MARKETS == set(library.markets()) - FIRST_MARKETS
     a = client.get("/compliance/assess/aurora-ev-my27/GB", params={"on": "2027-07-01"}).json()
     assert next(r for r in a["results"] if r["requirement"] == "GB-R155")["status"] == "met"
     assert client.get("/compliance/assess/nope/EU").status_code == 404
@@ -124,4 +154,22 @@ def test_api_and_web_page(client: TestClient) -> None:
     assert client.post("/compliance/products", content=b"key: [").status_code == 400
     page = client.get("/ui/compliance", params={"on": "2026-11-24", "product": "aurora-ev-my27", "market": "US"})
     assert page.status_code == 200 and "US-CV-791.303" in page.text and "Sarah Klein" in page.text
+    # Each requirement links to its primary source.
+    assert f'href="{escape(primary_url(library.get("US").get("US-CV-791.303")))}"' in page.text
     assert client.get("/compliance/report.html").text.count("data:image/png;base64") == 1
+
+
+def test_cli_packs_fails_on_a_date_without_its_source(run: object, tmp_path: Path) -> None:
+    invoke = run  # type: ignore[assignment]
+    good = make_root(tmp_path / "good")
+    code, out = invoke("compliance", "packs", "--root", str(good), "--json")  # type: ignore[operator]
+    assert code == 0 and json.loads(out)["valid"] is True
+    bad = make_root(tmp_path / "bad", SOURCED.replace("from: 2027-08-18", "from: 2000-01-01"))
+    code, out = invoke("compliance", "packs", "--root", str(bad), "--json")  # type: ignore[operator]
+    doc = json.loads(out)
+    assert code == 1 and doc["valid"] is False
+    [issue] = doc["issues"]
+    assert issue["file"].endswith("xx/2026.1.yaml") and issue["line"] == 35 and "XX-ONE" in issue["reason"]
+    assert issue["path"] == "/requirements/0/effective/phases/0/from"
+    code, out = invoke("compliance", "packs", "--root", str(bad))  # type: ignore[operator]
+    assert code == 1 and "1 sourcing issue:" in out and "placeholder" in out

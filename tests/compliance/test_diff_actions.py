@@ -53,6 +53,22 @@ def test_diff_names_amended_rules_across_pack_versions(library: PackLibrary) -> 
     assert d.pack == "2026.1 -> 2026.2"
     r156 = [c for c in d.changes if c.requirement_id == "EU-GSR-R156"]
     assert not r156 or any("rule amended in pack 2026.2" in cause for cause in r156[0].causes)
+    # The diff says why: the amendment of each pack version in between, in the pack's words.
+    summary = new_pack.amendment.summary if new_pack.amendment else ""
+    assert d.amendments == (f"2026.2: {summary}",) and d.to_json()["amendments"] == [f"2026.2: {summary}"]
+    latest = library.get("EU")
+    chain = library.amendments("EU", "2025.1", latest.version)
+    expected = [v for v in library.versions("EU") if v in _chain(library, latest.version) - {"2025.1"}
+                and library.get("EU", v).amendment is not None]
+    assert [v for v, _ in chain] == expected and expected
+
+
+def _chain(library: PackLibrary, version: str | None) -> set[str]:
+    out: set[str] = set()
+    while version is not None:
+        out.add(version)
+        version = library.get("EU", version).supersedes
+    return out
 
 
 def test_gaps_become_actions_with_raci_and_due_dates(assessor: Assessor) -> None:

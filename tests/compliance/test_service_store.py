@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from roadpass.bootstrap import Roadpass
-from roadpass.compliance.demo import HERE, load_compliance_demo
+from roadpass.compliance.demo import HERE, demo_products, load_compliance_demo
 from roadpass.compliance.product import ProductError
 from roadpass.compliance.service import NotFound
 
@@ -17,7 +17,9 @@ DAY = dt.date(2026, 11, 24)
 def test_demo_loads_and_is_ledgered(app: Roadpass) -> None:
     svc = app.compliance
     summary = load_compliance_demo(svc, on=DAY)
-    assert (summary.products, summary.sboms) == (4, 2) and summary.assessments == 44
+    # Each product is assessed on two dates in every market it targets that has a pack.
+    targets = [t for doc in demo_products(svc.library.packs) for t in doc["markets"]]
+    assert (summary.products, summary.sboms) == (4, 2) and summary.assessments == 2 * len(targets)
     assert app.ledger.verify().ok
     m = svc.matrix(DAY)
     assert m.cell("aurora-ev-my27", "GB") is not None and m.cell("ab86-pack", "GB") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,52 +16,118 @@ from roadpass.cli.compliance_common import JsonOpt, day, guard, service
 from roadpass.cli.compliance_files import evidence_app, product_app, sbom_app
 from roadpass.compliance.actions import DecisionError
 from roadpass.compliance.demo import DEMO_COSTS, load_compliance_demo
-from roadpass.compliance.pack_validation import PackError
+from roadpass.compliance.pack_sourcing import check_graph_citations, check_sourcing
+from roadpass.compliance.pack_validation import PackError, PackIssue
 from roadpass.compliance.packs_loader import load_library
 from roadpass.compliance.service import NotFound
+from roadpass.compliance.sources import DEFAULT_STALE_AFTER_DAYS
 
 __all__ = ["compliance_app", "evidence_app", "product_app", "sbom_app"]
 
 compliance_app = typer.Typer(help="Regulation packs, assessments, plans, decisions, exports.", no_args_is_help=True)
 
-MarketOpt = Annotated[str, typer.Option("--market", "-m", help="Market code, e.g. EU, US, CN.")]
+MarketOpt = Annotated[str, typer.Option("--market", "-m", help="Market code (see roadpass compliance packs).")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="Assessment date YYYY-MM-DD (default today).")]
-STYLE = {"ok": "white on green", "expiring": "black on yellow", "gaps": "black on dark_orange",
-         "blocked": "white on red", "met": "green", "gap": "red", "not_applicable": "dim"}
+ProposedOpt = Annotated[bool, typer.Option(
+    "--proposed", "--with-proposed", help="Use proposed/draft pack versions too (default: adopted and in force).")]
+STYLE = {"ok": "white on green", "expiring": "black on yellow", "to_confirm": "black on cyan",
+         "gaps": "black on dark_orange", "blocked": "white on red", "met": "green", "gap": "red",
+         "not_applicable": "dim"}
 
 
 # --- packs ------------------------------------------------------------------------------------------------
+def _issue_json(issue: PackIssue) -> dict[str, Any]:
+    return {"file": issue.file, "line": issue.line, "column": issue.column, "path": issue.path, "reason": issue.reason}
+
+
 @compliance_app.command("packs")
 def packs(
     root: Annotated[Path | None, typer.Option(help="Validate the packs under another folder.")] = None,
+    market: Annotated[list[str] | None, typer.Option("--market", "-m", help="Check only these markets.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List and validate the regulation packs; with --json, every requirement with all its fields."""
+    """List and validate the regulation packs; with --json, every requirement with all its fields.
+
+    Beyond the schema, the version in use and the latest proposed one of each market must prove every date
+    and figure at its primary source (docs/compliance-packs.md); any issue makes the command exit 1.
+    """
     try:
         library = load_library(root)
     except PackError as exc:
         guard(as_json, exc)
         return
+    markets = [m.upper() for m in market] if market else list(library.markets())
+    unknown = [m for m in markets if m not in library.packs]
+    if unknown:
+        fail(f"--market: no regulation pack for {', '.join(unknown)}", as_json=as_json)
+    issues = check_sourcing(library, markets) + check_graph_citations(library, markets if market else None)
     if as_json:
         out: list[dict[str, Any]] = []
-        for market in library.markets():
-            for version in library.versions(market):
-                pack = library.get(market, version)
-                out.append({"market": market, "version": version, "status": pack.status, "title": pack.title,
+        for m in markets:
+            for version in library.versions(m):
+                pack = library.get(m, version)
+                out.append({"market": m, "version": version, "status": pack.status, "title": pack.title,
                             "as_of": pack.as_of.isoformat(), "supersedes": pack.supersedes, "files": list(pack.files),
                             "requirements": [{**dict(r.raw), "markets": list(r.markets),
-                                              "source": {"file": r.source.file, "line": r.source.line}}
+                                              "defined_at": {"file": r.source.file, "line": r.source.line}}
                                              for r in pack.requirements]})
-        print_json({"valid": True, "packs": out})
+        print_json({"valid": not issues, "issues": [_issue_json(i) for i in issues], "packs": out})
+        if issues:
+            raise typer.Exit(1)
         return
-    table = Table("market", "versions", "in use", "status", "requirements", "title")
-    for market in library.markets():
-        pack = library.get(market)
-        table.add_row(market, ", ".join(library.versions(market)), pack.version, pack.status,
-                      str(len(pack.requirements)), pack.title)
+    table = Table(title="Regulation packs (in use: latest adopted or in force)")
+    for name in ("market", "in use", "status", "versions", "requirements", "sourcing issues"):
+        table.add_column(name, no_wrap=True)
+    for m in markets:
+        pack = library.get(m)
+        count = sum(1 for i in issues if f"/{m.lower()}/" in i.file)  # edges and groups are listed below
+        table.add_row(m, pack.version, pack.status, str(len(library.versions(m))), str(len(pack.requirements)),
+                      f"[red]{count}[/]" if count else "[green]0[/]")
     console.print(table)
+    for i in issues:
+        console.print(f"  {i}", markup=False, highlight=False)
+    if issues:
+        console.print(f"[red]{len(issues)} sourcing issue{'' if len(issues) == 1 else 's'}[/]: every date and figure "
+                      "needs its primary source or an explicit to_confirm")
+        raise typer.Exit(1)
     console.print(f"[green]all packs valid[/]: {len(library.standards.standards)} standards, "
                   f"{len(library.equivalences.edges)} equivalence edges")
+
+
+@compliance_app.command("sources")
+def sources(
+    market: Annotated[str | None, typer.Option("--market", "-m", help="Only this market.")] = None,
+    stale_after_days: Annotated[int, typer.Option(
+        "--stale-after-days", min=0, help="Flag requirements whose sources were last reviewed longer ago.")
+    ] = DEFAULT_STALE_AFTER_DAYS,
+    on: OnOpt = None,
+    proposed: ProposedOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every requirement with its primary sources, quotes, confidence and review date; stale reviews flagged."""
+    try:
+        report = service().sources(market.upper() if market else None, day(on, as_json),
+                                   stale_after_days=stale_after_days, include_proposed=proposed)
+    except NotFound as exc:
+        guard(as_json, exc)
+        return
+    if as_json:
+        print_json(report.to_json())
+        return
+    console.print(f"[bold]Sources on {report.on}[/] (a review older than {report.stale_after_days} days is stale)")
+    for entry in report.entries:
+        req = entry.requirement
+        reviewed = req.reviewed.isoformat() if req.reviewed else "never"
+        flag = " [red]stale[/]" if entry.stale else ""
+        console.print(f"[bold]{req.id}[/] {req.confidence}, reviewed {reviewed}{flag}")
+        for where, proof in req.proofs():
+            console.print(f"  {where}: {proof.url}", markup=False, highlight=False)
+            console.print(f'    "{textwrap.shorten(proof.quote, 110)}"', markup=False, highlight=False)
+        if not req.proofs():
+            console.print(f"  no primary source; cited: {req.citations[0].url}", markup=False, highlight=False)
+        for note in req.to_confirm_notes():
+            console.print(f"  to confirm: {textwrap.shorten(note, 110)}", markup=False, highlight=False)
+    console.print(f"{len(report.entries)} requirements, {len(report.stale)} with a stale or missing review")
 
 
 # --- assessments ------------------------------------------------------------------------------------------
@@ -68,7 +135,7 @@ def packs(
 def assess(
     product: str, market: MarketOpt, on: OnOpt = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not store a new version.")] = False,
-    proposed: Annotated[bool, typer.Option("--proposed", help="Use proposed pack versions.")] = False,
+    proposed: ProposedOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Assess a product in a market: each requirement met / gap / expiring / not applicable, with the reason."""
@@ -91,22 +158,28 @@ def assess(
 
 
 @compliance_app.command("matrix")
-def matrix(on: OnOpt = None, as_json: JsonOpt = False) -> None:
-    """Products x markets, coloured by status (number: open gaps)."""
-    m = service().matrix(day(on, as_json))
+def matrix(on: OnOpt = None, proposed: ProposedOpt = False, as_json: JsonOpt = False) -> None:
+    """Markets x products, coloured by status (number: open gaps, then requirements to confirm)."""
+    m = service().matrix(day(on, as_json), include_proposed=proposed)
     if as_json:
         print_json(m.to_json())
         return
-    short = {"ok": "ok", "expiring": "exp", "gaps": "gap", "blocked": "blk"}
-    table = Table("product", *m.markets, title=f"Compliance on {m.on}")
-    for key, _name in m.products:
+    short = {"ok": "ok", "expiring": "exp", "to_confirm": "tbc", "gaps": "gap", "blocked": "blk"}
+    # One row per market, one column per product: there are many more markets than products.
+    table = Table("market", *(key for key, _ in m.products), title=f"Compliance on {m.on}")
+    for market in m.markets:
         cells = []
-        for market in m.markets:
+        for key, _name in m.products:
             a = m.cell(key, market)
-            cells.append("" if a is None else f"[{STYLE[a.status]}]{short[a.status]} {a.counts['gap'] or ''}[/]")
-        table.add_row(key, *cells)
+            if a is None:
+                cells.append("")
+                continue
+            tbc = f"/{a.counts['to_confirm']}?" if a.counts["to_confirm"] else ""
+            cells.append(f"[{STYLE[a.status]}]{short[a.status]} {a.counts['gap'] or ''}{tbc}[/]")
+        table.add_row(market, *cells)
     console.print(table)
-    console.print("blk: blocker gap, gap: other gaps, exp: evidence expiring, ok: all met; number: open gaps")
+    console.print("blk: blocker gap, gap: other gaps, tbc: requirements to confirm, exp: evidence expiring, "
+                  "ok: all met; number: open gaps, n?: requirements to confirm")
 
 
 @compliance_app.command("plan")
@@ -163,6 +236,8 @@ def diff(
                   + (f", pack {d.pack}" if d.pack else ""))
     for change in d.product_changes:
         console.print(f"  product: {change}")
+    for amendment in d.amendments:
+        console.print(f"  pack amended {amendment}", markup=False)
     table = Table("requirement", "before", "after", "why")
     for c in d.changes:
         table.add_row(c.requirement_id, c.before or "-", c.after or "-", "; ".join(c.causes))
@@ -172,15 +247,15 @@ def diff(
 @compliance_app.command("actions")
 def actions(product: Annotated[str | None, typer.Option("--product", "-p")] = None,
             market: Annotated[str | None, typer.Option("--market", "-m")] = None, as_json: JsonOpt = False) -> None:
-    """Action items from gaps, with RACI owners and due dates."""
+    """Action items from gaps and requirements to confirm, with RACI owners and due dates."""
     items = service().actions(product, market.upper() if market else None)
     if as_json:
         print_json([i.to_json() for i in items])
         return
-    table = Table("product", "market", "requirement", "responsible", "accountable", "due", "status")
+    table = Table("product", "market", "requirement", "action", "responsible", "accountable", "due", "status")
     for i in items:
-        table.add_row(i.product_key, i.market, i.requirement_id, f"{i.responsible_party} / {i.responsible_person}",
-                      i.accountable, str(i.due_on), i.status)
+        table.add_row(i.product_key, i.market, i.requirement_id, "confirm" if i.kind == "to_confirm" else "close gap",
+                      f"{i.responsible_party} / {i.responsible_person}", i.accountable, str(i.due_on), i.status)
     console.print(table)
 
 
@@ -273,15 +348,15 @@ def export_oscal(
 @compliance_app.command("report")
 def report(
     out: Annotated[Path, typer.Option(help="Output file: .html or .pdf")] = Path("compliance-report.html"),
-    on: OnOpt = None, as_json: JsonOpt = False,
+    on: OnOpt = None, proposed: ProposedOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """The gap report with the products x markets heat map (HTML or PDF)."""
     svc = service()
     when = day(on, as_json)
     if out.suffix.lower() == ".pdf":
-        out.write_bytes(svc.report_pdf(when))
+        out.write_bytes(svc.report_pdf(when, include_proposed=proposed))
     else:
-        out.write_text(svc.report_html(when), encoding="utf-8")
+        out.write_text(svc.report_html(when, include_proposed=proposed), encoding="utf-8")
     if as_json:
         print_json({"file": str(out)})
     else:

@@ -1,4 +1,9 @@
-"""Gaps become action items with an owner (RACI) and a due date; approvals and risk acceptances are decisions.
+"""Gaps and requirements to confirm become action items with an owner (RACI) and a due date; approvals and
+risk acceptances are decisions.
+
+A gap's action is to close it (``kind`` "gap"); a requirement to confirm (its scope or its deciding date is
+not confirmed at a primary source) gets an action to confirm it (``kind`` "to_confirm"): its reason says what
+to read or ask, and the owner is the RACI of the requirement's topic, like a gap's.
 
 A decision records who decided, when, why, and a *snapshot* of the assessment state it decided on (the
 assessment version and the results JSON with its SHA-256), so a later change of the state does not silently
@@ -20,6 +25,8 @@ from roadpass.compliance.results import Assessment
 __all__ = ["ActionItem", "Decision", "DecisionError", "actions_for", "make_decision"]
 
 DecisionKind = Literal["approval", "risk_acceptance"]
+#: Result statuses that make an action item.
+ACTION_STATUSES = ("gap", "to_confirm")
 #: Days given to close a gap whose deadline has already passed (the market entry is due or overdue).
 OVERDUE_GRACE_DAYS = 30
 
@@ -47,6 +54,8 @@ class ActionItem:
     assessment_version: int | None = None
     status: str = "open"
     id: int | None = None
+    #: ``gap`` (close it) or ``to_confirm`` (confirm the requirement at its primary source).
+    kind: str = "gap"
 
     def to_json(self) -> dict[str, Any]:
         """As JSON."""
@@ -56,7 +65,7 @@ class ActionItem:
                          "accountable": self.accountable, "consulted": list(self.consulted),
                          "informed": list(self.informed)},
                 "due_on": self.due_on.isoformat(), "reason": self.reason,
-                "assessment_version": self.assessment_version, "status": self.status}
+                "assessment_version": self.assessment_version, "status": self.status, "kind": self.kind}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, stored_id: int | None = None) -> ActionItem:
@@ -67,29 +76,32 @@ class ActionItem:
             raci["responsible_party"], raci["responsible_person"], raci["accountable"], tuple(raci["consulted"]),
             tuple(raci["informed"]), dt.date.fromisoformat(data["due_on"]), data["reason"],
             data.get("assessment_version"), data.get("status", "open"),
-            stored_id if stored_id is not None else data.get("id"),
+            stored_id if stored_id is not None else data.get("id"), data.get("kind", "gap"),
         )
 
     def still_open(self, latest: Assessment | None) -> bool:
-        """True while ``latest`` (the newest stored assessment of the item's product and market) shows the gap."""
+        """True while ``latest`` (the newest stored assessment of the item's product and market) shows the gap
+        (or, for an item to confirm, still shows the requirement as to confirm)."""
         return latest is not None and any(
-            r.requirement_id == self.requirement_id and r.status == "gap" for r in latest.results)
+            r.requirement_id == self.requirement_id and r.status == self.kind for r in latest.results)
 
 
 def actions_for(assessment: Assessment, tf: TechnicalFile) -> list[ActionItem]:
-    """One action item per gap of ``assessment``, owned per the file's RACI for the requirement's topic."""
+    """One action item per gap and per requirement to confirm of ``assessment``, owned per the file's RACI
+    for the requirement's topic."""
     out = []
     for r in assessment.results:
-        if r.status != "gap":
+        if r.status not in ACTION_STATUSES:
             continue
         raci = tf.raci_for(r.topic)
         due = r.deadline if r.deadline and r.deadline > assessment.on else (
             assessment.on + dt.timedelta(days=OVERDUE_GRACE_DAYS))
         out.append(ActionItem(
-            tf.key, assessment.market, r.requirement_id, f"Close {r.requirement_id}: {r.title}", r.severity,
+            tf.key, assessment.market, r.requirement_id,
+            f"{'Close' if r.status == 'gap' else 'Confirm'} {r.requirement_id}: {r.title}", r.severity,
             raci.responsible_party if raci else "unassigned", raci.responsible_person if raci else "unassigned",
             raci.accountable if raci else "unassigned", raci.consulted if raci else (),
-            raci.informed if raci else (), due, r.reason, assessment.version,
+            raci.informed if raci else (), due, r.reason, assessment.version, kind=r.status,
         ))
     return out
 
@@ -126,7 +138,7 @@ def make_decision(
 ) -> Decision:
     """Record an approval of an assessment, or the acceptance of the risk of one gap, with its snapshot.
 
-    A risk acceptance names a requirement whose status is a gap or expiring; an approval of a whole
+    A risk acceptance names a requirement whose status is a gap, expiring or to confirm; an approval of a whole
     assessment with blocker gaps is refused (accept those risks one by one first).
     """
     if not decided_by.strip():
@@ -137,7 +149,7 @@ def make_decision(
         if requirement_id is None:
             raise DecisionError("requirement: a risk acceptance names the requirement whose gap it accepts")
         result = assessment.result(requirement_id)
-        if result.status not in ("gap", "expiring"):
+        if result.status not in ("gap", "expiring", "to_confirm"):
             raise DecisionError(f"requirement: {requirement_id} is {result.status}, there is no risk to accept")
         snapshot: dict[str, Any] = {"assessment": _meta(assessment), "result": result.to_json()}
     elif kind == "approval":

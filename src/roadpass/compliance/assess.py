@@ -1,4 +1,5 @@
-"""``assess(product, market, on=date)``: each requirement of the market's pack -> met / gap / expiring / n/a.
+"""``assess(product, market, on=date)``: each requirement of the market's pack -> met / gap / expiring /
+to confirm / n/a.
 
 For every requirement the engine (1) evaluates ``applies_to`` and ``effective`` for the product's attributes
 on ``on`` (three-valued: what cannot be decided is a gap naming the missing attributes), (2) evaluates
@@ -7,10 +8,15 @@ each evidence rule: evidence of the rule's kind from an acceptable issuer, valid
 longer counts from its expiry date on), not older than ``max_age_months``, covering the rule's standards,
 accepted in the market (:mod:`roadpass.compliance.acceptance`), with the rule's companion items (``with``).
 A satisfied requirement whose evidence expires within ``window_days`` is *expiring*.
+
+Unknown is a state (docs/compliance-packs.md): a requirement whose scope is to confirm (requirement-level
+``to_confirm``), or that no confirmed phase binds while a phase whose date is to confirm could, is *to
+confirm* - never in force, never dropped - with the action for its owner in ``missing``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -122,26 +128,34 @@ class Assessor:
         deadline = planned if planned is not None and planned > on else on
         common: dict[str, Any] = {"applies": applies.truth.value, "in_force": in_force.value,
                                   "binding_from": scope.binding, "deadline": deadline}
-        if applies.truth is Truth.UNKNOWN or in_force is Truth.UNKNOWN:
+        confirm = bool(scope.pending or req.to_confirm)
+        if not confirm and (applies.truth is Truth.UNKNOWN or in_force is Truth.UNKNOWN):
             missing = sorted(applies.missing | applies.mismatched) or ["model_year"]
             return RequirementResult(
                 *head, "gap", f"cannot decide whether it applies: {', '.join(missing)} missing or mistyped "
                 f"(binds {scope.phases})", missing=tuple(f"attribute {m}" for m in missing), **common,
             )
-        prohibited = scope.prohibited
-        if prohibited is not None and prohibited.truth is not Truth.FALSE:
-            if prohibited.truth is Truth.TRUE:
-                why = "; ".join(true_tests(req.prohibited_when, attrs))
-                reason = f"prohibited: {why}; no evidence can satisfy it"
-                return RequirementResult(*head, "gap", reason, prohibited=True,
-                                         missing=("remove or re-source the prohibited item",), **common)
-            unknown = sorted(prohibited.missing | prohibited.mismatched)
-            reason = f"cannot show it is not prohibited: {', '.join(unknown)} unknown (import an SBOM/HBOM)"
-            return RequirementResult(*head, "gap", reason, missing=tuple(f"attribute {u}" for u in unknown),
-                                     **common)
-        notes = self.acceptance.notes_for(list(held), market, req.id)
-        outcomes = [self.evaluate_rule(req, rule, market, on, by_kind, boms) for rule in req.evidence]
-        return _verdict(req, head, outcomes, notes, on, self.window_days, common)
+        result = self._prohibition(req, head, scope.prohibited, attrs, common)
+        if result is None:
+            notes = self.acceptance.notes_for(list(held), market, req.id)
+            outcomes = [self.evaluate_rule(req, rule, market, on, by_kind, boms) for rule in req.evidence]
+            result = _verdict(req, head, outcomes, notes, on, self.window_days, common)
+        return _to_confirm(req, scope, result) if confirm else result
+
+    @staticmethod
+    def _prohibition(req: Requirement, head: tuple[str, str, str, str], prohibited: Evaluation | None,
+                     attrs: Mapping[str, Any], common: dict[str, Any]) -> RequirementResult | None:
+        """The gap a prohibition makes (whatever the evidence), or None when the product is not prohibited."""
+        if prohibited is None or prohibited.truth is Truth.FALSE:
+            return None
+        if prohibited.truth is Truth.TRUE:
+            why = "; ".join(true_tests(req.prohibited_when, attrs))
+            reason = f"prohibited: {why}; no evidence can satisfy it"
+            return RequirementResult(*head, "gap", reason, prohibited=True,
+                                     missing=("remove or re-source the prohibited item",), **common)
+        unknown = sorted(prohibited.missing | prohibited.mismatched)
+        reason = f"cannot show it is not prohibited: {', '.join(unknown)} unknown (import an SBOM/HBOM)"
+        return RequirementResult(*head, "gap", reason, missing=tuple(f"attribute {u}" for u in unknown), **common)
 
     def _scope(self, req: Requirement, attrs: Mapping[str, Any], on: dt.date) -> _Scope:
         """Scope, timeline and prohibition of ``req`` for ``attrs``, each memoised on the attributes it reads.
@@ -183,7 +197,7 @@ class Assessor:
                 cached = self._scopes[key_p] = _Scope(applies.applies, Truth.TRUE, None, None, "",
                                                       req.prohibited(attrs))
             forbidden = cached.prohibited
-        return _Scope(applies.applies, timing.in_force, None, timing.binding, timing.phases, forbidden)
+        return _Scope(applies.applies, timing.in_force, None, timing.binding, timing.phases, forbidden, timing.pending)
 
     def evaluate_rule(
         self, req: Requirement, rule: EvidenceRule, market: str, on: dt.date,
@@ -252,6 +266,29 @@ class _Scope:
     binding: str | None
     phases: str
     prohibited: Evaluation | None
+    #: What is to confirm about the phases that could bind the product when no confirmed phase does.
+    pending: tuple[str, ...] = ()
+
+
+def _to_confirm(req: Requirement, scope: _Scope, result: RequirementResult) -> RequirementResult:
+    """A requirement whose scope, or whose deciding phase, is not confirmed: never in force, never dropped.
+
+    Evidence that meets it still meets it (whether it binds no longer matters); otherwise the status is
+    "to_confirm": the reason says what is unknown and what the verdict would be if it were confirmed, and
+    ``missing`` starts with the action for its owner (what to read or ask), then what would close it.
+    """
+    notes = ([req.to_confirm] if req.to_confirm else []) + list(scope.pending)
+    unknown = sorted(scope.applies.missing | scope.applies.mismatched)
+    text = f"to confirm: {'; '.join(notes)}" + (f" (binds {scope.phases})" if scope.phases else "")
+    if result.status != "gap":
+        return dataclasses.replace(result, reason=f"{result.reason}; {text}")
+    reason = f"{text}; if confirmed: {result.reason}"
+    if unknown:
+        reason += f"; also missing: {', '.join(unknown)}"
+    missing = (*(f"confirm {req.id}: {note}" for note in notes), *result.missing,
+               *(f"attribute {u}" for u in unknown if f"attribute {u}" not in result.missing))
+    in_force = Truth.UNKNOWN.value if scope.pending or result.in_force == Truth.TRUE.value else result.in_force
+    return dataclasses.replace(result, status="to_confirm", reason=reason, missing=missing, in_force=in_force)
 
 
 def _freeze(value: Any) -> Any:
@@ -274,6 +311,10 @@ def _evaluate_timeline(req: Requirement, attrs: Mapping[str, Any], on: dt.date) 
     phases = ", ".join(phase_text(p) for p in req.effective.phases)
     in_force = req.effective.in_force(attrs, on)
     if in_force is Truth.FALSE:
+        pending = tuple(p.to_confirm for p in req.effective.pending(attrs, on) if p.to_confirm)
+        if pending:
+            # No confirmed phase binds, but one whose date is unknown could: "to confirm", not "not in force".
+            return _Scope(Evaluation(Truth.TRUE), in_force, None, None, phases, None, pending)
         reason = f"not in force for this product on {on.isoformat()} (binds {phases})"
         return _Scope(Evaluation(Truth.TRUE), in_force, reason, None, phases, None)
     binding = next((phase_text(p) for p in req.effective.phases if p.triggered(attrs, on) is Truth.TRUE), None)

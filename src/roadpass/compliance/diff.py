@@ -46,13 +46,15 @@ class AssessmentDiff:
     pack: str | None
     product_changes: tuple[str, ...]
     changes: tuple[Change, ...]
+    #: The pack amendments between the two versions, ``"<version>: <summary>"`` (what changed and why).
+    amendments: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """As JSON."""
         return {"product": self.product_key, "market": self.market, "from_version": self.old_version,
                 "to_version": self.new_version, "from_on": self.old_on.isoformat(), "to_on": self.new_on.isoformat(),
                 "pack": self.pack, "product_changes": list(self.product_changes),
-                "changes": [c.to_json() for c in self.changes]}
+                "changes": [c.to_json() for c in self.changes], "amendments": list(self.amendments)}
 
 
 def _attribute_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -119,5 +121,6 @@ def diff_assessments(old: Assessment, new: Assessment, pack_diff: PackDiff | Non
             causes.append(f"assessment date moved from {old.on} to {new.on}")
         changes.append(Change(rid, b.status if b else None, a.status if a else None, tuple(causes)))
     pack = None if old.pack_version == new.pack_version else f"{old.pack_version} -> {new.pack_version}"
+    amendments = tuple(f"{v}: {summary}" for v, summary in pack_diff.amendments) if pack_diff else ()
     return AssessmentDiff(new.product_key, new.market, old.version, new.version, old.on, new.on, pack,
-                          tuple(attr_changes) if product_changed or attr_changes else (), tuple(changes))
+                          tuple(attr_changes) if product_changed or attr_changes else (), tuple(changes), amendments)

@@ -6,15 +6,19 @@ intuitem/ciso-assistant-community): a library has ``urn``, ``locale``, ``ref_id`
 ``objects``; a framework library's ``objects.framework`` has ``urn``, ``ref_id``, ``name``, ``description`` and
 ``requirement_nodes`` (``urn``, ``assessable``, ``depth``, ``parent_urn``, ``ref_id``, ``name``,
 ``description``, ``annotation``, ``typical_evidence`` - the keys its RequirementNode importer reads). A mapping
-library lists ``dependencies`` and ``objects.requirement_mapping_sets``: a forward and a reverse set, each with
-``source_framework_urn``, ``target_framework_urn`` and ``requirement_mappings`` (``source_requirement_urn``,
-``target_requirement_urn``, ``relationship`` in equal/subset/superset/intersect/not_related,
-``strength_of_relationship`` 0-10, ``rationale`` in syntactic/semantic/functional, ``annotation``). URNs are
-lower case and match CISO Assistant's URN pattern ``urn:<ns>:risk:<kind>:<id>``.
+library lists ``dependencies`` and ``objects.requirement_mapping_sets``. CISO Assistant's own mapping libraries
+carry a forward and a "-revert" set; roadpass emits the forward set only, because an acceptance edge holds in
+one direction (EU evidence accepted in GB says nothing of GB evidence in the EU) and a reverse set would
+collide with the other direction's own library. A set has ``source_framework_urn``, ``target_framework_urn``
+and ``requirement_mappings`` (``source_requirement_urn``, ``target_requirement_urn``, ``relationship`` in
+equal/subset/superset/intersect/not_related, ``strength_of_relationship`` 0-10, ``rationale`` in
+syntactic/semantic/functional, ``annotation``). URNs are lower case and match CISO Assistant's URN pattern
+``urn:<ns>:risk:<kind>:<id>``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -25,8 +29,9 @@ from roadpass.compliance.assess import describe_rule
 from roadpass.compliance.pack_models import Equivalence, RegulationPack, Requirement
 from roadpass.compliance.packs_loader import PackLibrary
 from roadpass.compliance.predicates import to_raw
+from roadpass.compliance.wording import phase_text
 
-__all__ = ["URN_PATTERN", "dump_yaml", "framework_library", "mapping_libraries", "requirement_urn"]
+__all__ = ["URN_PATTERN", "dump_yaml", "framework_library", "mapping_libraries", "mapping_version", "requirement_urn"]
 
 #: CISO Assistant's URN pattern (core/models.py URN_REGEX).
 URN_PATTERN = re.compile(
@@ -34,6 +39,7 @@ URN_PATTERN = re.compile(
 )
 NS = "urn:roadpass:risk"
 STRENGTH = {"high": 10, "medium": 7, "low": 4}
+_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def _slug(text: str) -> str:
@@ -69,10 +75,10 @@ def _description(req: Requirement) -> str:
 
 def _annotation(req: Requirement) -> str:
     scope = to_raw(req.applies_to)
-    phases = "; ".join(
-        f"{p.scope} from {p.start or f'model year {p.from_model_year}'}" for p in req.effective.phases
-    )
+    phases = "; ".join(phase_text(p) for p in req.effective.phases)
     text = f"Applies to: {scope}. In force: {phases}. Severity: {req.severity}. Confidence: {req.confidence}."
+    if req.to_confirm_notes():
+        text += f" To confirm: {'; '.join(req.to_confirm_notes())}."
     if req.prohibited_when is not None:
         text += f" Prohibited when: {to_raw(req.prohibited_when)}."
     if req.confidence_note:
@@ -131,8 +137,23 @@ def _pairs(library: PackLibrary, edge: Equivalence) -> Iterable[tuple[str, Requi
                 yield market, src, target.get(rid)
 
 
-def mapping_libraries(library: PackLibrary) -> list[dict[str, Any]]:
-    """The equivalence graph as CISO Assistant requirement-mapping libraries, one per (source, target) market."""
+def mapping_version(now: dt.datetime) -> int:
+    """A mapping library's version: whole minutes from 2000-01-01 UTC to the export.
+
+    CISO Assistant updates a stored library only to a greater integer version, so two edits exported on one
+    day must differ and grow; the pack framework libraries have pack versions, the equivalence graph has only
+    a date. Minutes fit CISO Assistant's integer field for centuries and exceed the former year*1000+day
+    versions (2026340 and the like), so installed libraries update.
+    """
+    return int((now.astimezone(dt.UTC) - _EPOCH).total_seconds() // 60)
+
+
+def _mappings(library: PackLibrary) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Mapping rows by ordered (source market, target market), each from one of roadpass's own edges.
+
+    An edge says evidence issued in its source markets is (or is not) accepted for its target market's
+    requirements; it says nothing about the other direction, so no reverse rows are made from it.
+    """
     by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for edge in library.equivalences.edges:
         relationship, strength = _relationship(edge)
@@ -151,29 +172,30 @@ def mapping_libraries(library: PackLibrary) -> list[dict[str, Any]]:
                 "annotation": f"{edge.id} ({edge.basis}, scope {edge.scope}, confidence {edge.confidence})"
                 + (": " + " ".join(notes) if notes else ""),
             })
-    flip = {"subset": "superset", "superset": "subset"}
+    return by_pair
+
+
+def mapping_libraries(library: PackLibrary, *, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The equivalence graph as CISO Assistant requirement-mapping libraries: one library, holding one
+    mapping set, per ordered (source, target) market pair, built only from roadpass's one-way edges."""
+    version = mapping_version(now or dt.datetime.now(dt.UTC))
     out = []
-    for (src, tgt), mappings in sorted(by_pair.items()):
+    for (src, tgt), mappings in sorted(_mappings(library).items()):
         ref = f"mapping-{library_ref(src)}-to-{library_ref(tgt)}"
         name = f"roadpass equivalences: {src} evidence reused in {tgt}"
         description = (f"Which {src} approvals, certificates and reports are accepted - or explicitly not - for "
-                       f"{tgt} requirements (roadpass equivalences.yaml, as of {library.equivalences.as_of}).")
-        reverse = [{**m, "source_requirement_urn": m["target_requirement_urn"],
-                    "target_requirement_urn": m["source_requirement_urn"],
-                    "relationship": flip.get(m["relationship"], m["relationship"])} for m in mappings]
-        sets = []
-        for suffix, s, t, maps in (("", src, tgt, mappings), ("-revert", tgt, src, reverse)):
-            sets.append({"urn": f"{NS}:req_mapping_set:{ref}{suffix}", "ref_id": f"{ref}{suffix}", "name": name,
-                         "description": description, "source_framework_urn": framework_urn(s),
-                         "target_framework_urn": framework_urn(t), "requirement_mappings": maps})
+                       f"{tgt} requirements (roadpass equivalences, as of {library.equivalences.as_of}). "
+                       f"One direction only: acceptance in {tgt} says nothing about {src}.")
+        mapping_set = {"urn": f"{NS}:req_mapping_set:{ref}", "ref_id": ref, "name": name,
+                       "description": description, "source_framework_urn": framework_urn(src),
+                       "target_framework_urn": framework_urn(tgt), "requirement_mappings": mappings}
         out.append({
             "urn": f"{NS}:library:{ref}", "locale": "en", "ref_id": ref, "name": name, "description": description,
-            "copyright": "roadpass equivalences, CC-BY-4.0", "version": library_version(
-                f"{library.equivalences.as_of.year}.{library.equivalences.as_of.timetuple().tm_yday}"),
+            "copyright": "roadpass equivalences, CC-BY-4.0", "version": version,
             "publication_date": library.equivalences.as_of.isoformat(), "provider": "roadpass",
             "packager": "roadpass",
             "dependencies": [f"{NS}:library:{library_ref(src)}", f"{NS}:library:{library_ref(tgt)}"],
-            "objects": {"requirement_mapping_sets": sets},
+            "objects": {"requirement_mapping_sets": [mapping_set]},
         })
     return out
 

@@ -5,6 +5,9 @@ evidence with its SHA-256, the reason in words) and one *finding* per applicable
 the requirement (``objective-id``) with status ``satisfied`` or ``not-satisfied``. roadpass's own fields
 (severity, status, deadline, basis) are OSCAL ``props`` in the roadpass namespace. UUIDs are version-5 UUIDs
 derived from the product, market and assessment version, so the same assessment exports the same document.
+``import-ap`` names the assessment plan, which for roadpass is the market's regulation pack; it resolves to a
+``back-matter`` resource of the same document (OSCAL's internal "#uuid" reference) that names the pack
+version and links the pack as exported for CISO Assistant (``roadpass-regpack-<market>.yaml``).
 """
 
 from __future__ import annotations
@@ -72,15 +75,17 @@ def _finding(a: Assessment, r: RequirementResult, observation_uuid: str) -> dict
         props.append(_prop("binding-from", r.binding_from))
     return {
         "uuid": _uuid(a.product_key, a.market, a.version, r.requirement_id, "finding"),
-        "title": f"{r.requirement_id} {'satisfied' if satisfied else 'not satisfied'}",
+        "title": f"{r.requirement_id} " + ("satisfied" if satisfied else
+                                           "to confirm" if r.status == "to_confirm" else "not satisfied"),
         "description": r.reason,
         "props": props,
         "target": {
             "type": "objective-id",
             "target-id": _token(r.requirement_id),
             "title": r.title,
-            "status": {"state": "satisfied" if satisfied else "not-satisfied", "reason": "pass" if satisfied
-                       else "fail"},
+            # OSCAL objective-status reason: pass | fail | other; "to confirm" is neither a pass nor a fail.
+            "status": {"state": "satisfied" if satisfied else "not-satisfied",
+                       "reason": "pass" if satisfied else ("other" if r.status == "to_confirm" else "fail")},
         },
         "related-observations": [{"observation-uuid": observation_uuid}],
     }
@@ -103,7 +108,8 @@ def assessment_results(
         "title": f"{a.product_name} in {a.market} on {a.on.isoformat()}",
         "description": (f"roadpass assessment of {a.product_key} against the {a.market} regulation pack "
                         f"{a.pack_version}: {a.counts['met']} met, {a.counts['expiring']} expiring, "
-                        f"{a.counts['gap']} gaps, {a.counts['not_applicable']} not applicable."),
+                        f"{a.counts['to_confirm']} to confirm, {a.counts['gap']} gaps, "
+                        f"{a.counts['not_applicable']} not applicable."),
         "start": when,
         "props": [_prop("market", a.market), _prop("pack-version", a.pack_version),
                   _prop("overall-status", a.status), _prop("product-sha256", a.product_hash or "none")],
@@ -112,6 +118,7 @@ def assessment_results(
     if observations:
         result["observations"] = observations
         result["findings"] = findings
+    plan_uuid = _uuid(a.product_key, a.market, "assessment-plan")
     return {"assessment-results": {
         "uuid": _uuid(a.product_key, a.market, a.version, "assessment-results"),
         "metadata": {
@@ -121,7 +128,22 @@ def assessment_results(
             "oscal-version": OSCAL_VERSION,
             "props": [_prop("product", a.product_key)],
         },
-        "import-ap": {"href": f"#{_uuid(a.product_key, a.market, 'assessment-plan')}",
+        # OSCAL: a "#uuid" href points into this document's back-matter, so the plan is a resource there.
+        "import-ap": {"href": f"#{plan_uuid}",
                       "remarks": "roadpass assesses against regulation packs; the plan is the market's pack."},
         "results": [result],
+        "back-matter": {"resources": [_plan_resource(a, plan_uuid)]},
     }}
+
+
+def _plan_resource(a: Assessment, plan_uuid: str) -> dict[str, Any]:
+    """The back-matter resource ``import-ap`` resolves to: the market's regulation pack version assessed."""
+    return {
+        "uuid": plan_uuid,
+        "title": f"roadpass regulation pack {a.market} {a.pack_version} (assessment plan)",
+        "description": (f"The {a.market} regulation pack, version {a.pack_version}: its requirements are the "
+                        "objectives assessed; `roadpass compliance packs --json` prints it with every citation "
+                        "and source."),
+        "props": [_prop("market", a.market), _prop("pack-version", a.pack_version)],
+        "rlinks": [{"href": f"roadpass-regpack-{a.market.lower()}.yaml", "media-type": "application/yaml"}],
+    }

@@ -24,15 +24,18 @@ __all__ = [
     "EquivalenceTarget",
     "Equivalences",
     "EvidenceRule",
+    "Figure",
     "MarketGroup",
     "PackDiff",
     "Phase",
+    "Proof",
     "RegulationPack",
     "Requirement",
     "RequirementChange",
     "SourceRef",
     "StandardRef",
     "StandardsCatalogue",
+    "Support",
     "version_key",
 ]
 
@@ -63,12 +66,63 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Proof:
+    """The primary source that states a date or figure: the provision's URL, its publication, a verbatim quote.
+
+    ``translation`` is given when the quote is not in English. Secondary sources never make a Proof; they are
+    :class:`Support`.
+    """
+
+    url: str
+    publication: str
+    quote: str
+    translation: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """As JSON (absent optional fields left out)."""
+        out = {"url": self.url, "publication": self.publication, "quote": self.quote}
+        if self.translation:
+            out["translation"] = self.translation
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Support:
+    """A secondary source (law firm, test lab, press) and what it says; it supports, it never proves."""
+
+    url: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number a requirement relies on (a predicate threshold), with the source that states it.
+
+    Either ``source`` proves it or ``to_confirm`` says what is unknown and what to read to confirm it.
+    """
+
+    name: str
+    value: float | int
+    states: str
+    unit: str | None = None
+    source: Proof | None = None
+    to_confirm: str | None = None
+    support: tuple[Support, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Phase:
     """One step of a requirement's timeline, e.g. new types from a date, or model years from 2027.
 
     ``attribute`` names the product attribute the trigger is compared with (``type_approval_date``,
     ``registration_date``, ``placing_on_market_date``, ``model_year``, ``import_date`` ...). ``when`` is an
     optional extra condition on the product for this phase only (e.g. "units without a model year").
+    ``source`` is the primary source stating the date; a phase whose date is not confirmed has no ``start``
+    but ``to_confirm`` (what is unknown, the action), optionally ``expected`` (a reported date, never used as
+    in force) and ``support`` (secondary sources).
     """
 
     scope: str
@@ -78,14 +132,30 @@ class Phase:
     until: dt.date | None = None
     when: Predicate | None = None
     note: str | None = None
+    source: Proof | None = None
+    to_confirm: str | None = None
+    expected: dt.date | None = None
+    support: tuple[Support, ...] = ()
 
+    def pending(self, attrs: Mapping[str, Any], on: dt.date) -> bool:
+        """True when this phase's date is still to confirm and the phase could concern the product.
+
+        A phase to confirm never binds (:meth:`triggered` is false); the assessment reports the requirement as
+        "to confirm" instead, unless another, confirmed phase binds.
+        """
+        if self.to_confirm is None or (self.until is not None and on > self.until):
+            return False
+        return self.when is None or evaluate(self.when, attrs).truth is not Truth.FALSE
 
     def triggered(self, attrs: Mapping[str, Any], on: dt.date) -> Truth:
         """Whether this phase binds the product on date ``on`` (three-valued).
 
         A missing date attribute is taken as ``on`` itself (the product would be registered, placed on the
         market... today); a missing model year is unknown. ``when`` must hold; after ``until`` it is over.
+        A phase whose date is to confirm never binds.
         """
+        if self.to_confirm is not None and self.start is None and self.from_model_year is None:
+            return Truth.FALSE
         if self.until is not None and on > self.until:
             return Truth.FALSE
         guard = Truth.TRUE if self.when is None else evaluate(self.when, attrs).truth
@@ -137,6 +207,14 @@ class Effective:
     entry_into_force: dt.date | None = None
     ends: dt.date | None = None
     note: str | None = None
+    entry_into_force_source: Proof | None = None
+    ends_source: Proof | None = None
+
+    def pending(self, attrs: Mapping[str, Any], on: dt.date) -> tuple[Phase, ...]:
+        """The phases to confirm that could concern the product on ``on`` (none after ``ends``)."""
+        if self.ends is not None and on >= self.ends:
+            return ()
+        return tuple(phase for phase in self.phases if phase.pending(attrs, on))
 
     def in_force(self, attrs: Mapping[str, Any], on: dt.date) -> Truth:
         """True if any phase binds the product on ``on`` (Kleene OR), false after ``ends``."""
@@ -169,7 +247,12 @@ class EvidenceRule:
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """One obligation of a market, with its citation, scope predicate, timeline and evidence rules."""
+    """One obligation of a market, with its citation, scope predicate, timeline and evidence rules.
+
+    ``figures`` are the numbers its predicates rely on, each with its source; ``to_confirm`` says its scope
+    is not confirmed (and what to do); ``reviewed`` is the date its sources were last checked; ``proof`` is
+    the optional primary source of the obligation itself (the YAML ``source``), ``support`` secondary ones.
+    """
 
     id: str
     title: str
@@ -188,6 +271,11 @@ class Requirement:
     confidence_note: str | None = None
     tags: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    to_confirm: str | None = None
+    reviewed: dt.date | None = None
+    proof: Proof | None = None
+    support: tuple[Support, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def applies(self, attrs: Mapping[str, Any]) -> Evaluation:
@@ -197,6 +285,26 @@ class Requirement:
     def prohibited(self, attrs: Mapping[str, Any]) -> Evaluation | None:
         """Evaluate ``prohibited_when`` (None when the requirement has no prohibition)."""
         return None if self.prohibited_when is None else evaluate(self.prohibited_when, attrs)
+
+    def proofs(self) -> tuple[tuple[str, Proof], ...]:
+        """Every primary source the requirement carries, with where it sits (``effective/phases/0`` ...)."""
+        found: list[tuple[str, Proof]] = [("source", self.proof)] if self.proof else []
+        for i, phase in enumerate(self.effective.phases):
+            if phase.source is not None:
+                found.append((f"effective/phases/{i}", phase.source))
+        if self.effective.entry_into_force_source is not None:
+            found.append(("effective/entry_into_force", self.effective.entry_into_force_source))
+        if self.effective.ends_source is not None:
+            found.append(("effective/ends", self.effective.ends_source))
+        found += [(f"figures/{i}", f.source) for i, f in enumerate(self.figures) if f.source is not None]
+        return tuple(found)
+
+    def to_confirm_notes(self) -> tuple[str, ...]:
+        """What is still to confirm: the requirement's scope, then each phase's and figure's date or value."""
+        notes = [self.to_confirm] if self.to_confirm else []
+        notes += [p.to_confirm for p in self.effective.phases if p.to_confirm]
+        notes += [f"{f.name}: {f.to_confirm}" for f in self.figures if f.to_confirm]
+        return tuple(notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +363,9 @@ class PackDiff:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     changed: tuple[RequirementChange, ...]
+    #: ``(version, amendment summary)`` of each version after ``old_version`` up to ``new_version``: what
+    #: changed and why, in the words of the pack that changed it.
+    amendments: tuple[tuple[str, str], ...] = ()
 
     @property
     def affected(self) -> frozenset[str]:
@@ -303,6 +414,8 @@ class MarketGroup:
     confidence: Confidence
     non_members: tuple[str, ...] = ()
     note: str | None = None
+    #: Where the group is defined (file and line), for issues that name it.
+    src: SourceRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,10 +18,12 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from roadpass.compliance.pack_models import Citation
+from roadpass.compliance.pack_models import Citation, Proof, Support
 from roadpass.compliance.yaml_marks import JsonPath, Marks, YamlLoadError, line_of, load_marked
 
-__all__ = ["SCHEMA_PATH", "PackError", "PackIssue", "citations", "issue", "read_document", "schema"]
+__all__ = [
+    "SCHEMA_PATH", "PackError", "PackIssue", "citations", "issue", "proof", "read_document", "schema", "support",
+]
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "pack-schema.json"
 
@@ -111,3 +113,15 @@ def read_document(path: Path, expected: str) -> tuple[dict[str, Any], Marks, str
 def citations(raw: Iterable[Mapping[str, Any]]) -> tuple[Citation, ...]:
     """Citation models from their validated YAML form."""
     return tuple(Citation(c["instrument"], c["provision"], c["url"], c.get("note")) for c in raw)
+
+
+def proof(raw: Mapping[str, Any] | None) -> Proof | None:
+    """A Proof model from its validated YAML form (None when absent)."""
+    if raw is None:
+        return None
+    return Proof(raw["url"], raw["publication"], raw["quote"], raw.get("translation"), raw.get("note"))
+
+
+def support(raw: Iterable[Mapping[str, Any]] | None) -> tuple[Support, ...]:
+    """Support models (secondary sources) from their validated YAML form."""
+    return tuple(Support(s["url"], s["note"]) for s in raw or ())

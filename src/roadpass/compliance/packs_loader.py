@@ -15,16 +15,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from roadpass.compliance.catalogue_loader import PACKS_DIR, load_equivalences, load_standards
+from roadpass.compliance.catalogue_loader import (
+    FRAGMENTS_DIR,
+    PACKS_DIR,
+    fragment_paths,
+    load_equivalences,
+    load_standards,
+)
 from roadpass.compliance.pack_models import (
     Amendment,
     Effective,
     Equivalences,
     EvidenceRule,
+    Figure,
     PackDiff,
     Phase,
     RegulationPack,
@@ -40,8 +47,10 @@ from roadpass.compliance.pack_validation import (
     PackIssue,
     citations,
     issue,
+    proof,
     read_document,
     schema,
+    support,
 )
 from roadpass.compliance.predicates import PredicateError, parse_predicate
 from roadpass.compliance.yaml_marks import JsonPath, Marks, line_of
@@ -97,10 +106,24 @@ def _effective(raw: Mapping[str, Any], rid: str) -> Effective:
                 else None
             ),
             note=p.get("note"),
+            source=proof(p.get("source")),
+            to_confirm=p.get("to_confirm"),
+            expected=_date(p.get("expected")),
+            support=support(p.get("support")),
         )
         for i, p in enumerate(raw["phases"])
     )
-    return Effective(phases, _date(raw.get("entry_into_force")), _date(raw.get("ends")), raw.get("note"))
+    return Effective(
+        phases, _date(raw.get("entry_into_force")), _date(raw.get("ends")), raw.get("note"),
+        proof(raw.get("entry_into_force_source")), proof(raw.get("ends_source")),
+    )
+
+
+def _figure(raw: Mapping[str, Any]) -> Figure:
+    return Figure(
+        raw["name"], raw["value"], raw["states"], raw.get("unit"), proof(raw.get("source")), raw.get("to_confirm"),
+        support(raw.get("support")),
+    )
 
 
 def _evidence(raw: Mapping[str, Any]) -> EvidenceRule:
@@ -147,6 +170,11 @@ def _requirement(raw: Mapping[str, Any], market: str, file: str, marks: Marks, p
         confidence_note=raw.get("confidence_note"),
         tags=tuple(raw.get("tags", ())),
         related=tuple(raw.get("related", ())),
+        figures=tuple(_figure(f) for f in raw.get("figures", ())),
+        to_confirm=raw.get("to_confirm"),
+        reviewed=_date(raw.get("reviewed")),
+        proof=proof(raw.get("source")),
+        support=support(raw.get("support")),
         raw=raw,
     )
 
@@ -225,6 +253,8 @@ class PackLibrary:
     packs: Mapping[str, Mapping[str, RegulationPack]]
     standards: StandardsCatalogue
     equivalences: Equivalences
+    #: The validated files by name, with their node marks (for issues that name the line).
+    pack_files: Mapping[str, PackFile] = field(default_factory=dict)
 
     def markets(self) -> tuple[str, ...]:
         """Market codes with at least one pack."""
@@ -249,6 +279,19 @@ class PackLibrary:
         return self.packs[market][(candidates or list(self.versions(market)))[-1]]
 
 
+    def amendments(self, market: str, old: str, new: str) -> tuple[tuple[str, str], ...]:
+        """``(version, summary)`` of the amendments from ``old`` (excluded) up to ``new``, oldest first,
+        following ``supersedes`` back from ``new``."""
+        out: list[tuple[str, str]] = []
+        version: str | None = new
+        while version is not None and version != old and version in self.packs[market]:
+            pack = self.packs[market][version]
+            if pack.amendment is not None:
+                out.append((version, pack.amendment.summary))
+            version = pack.supersedes
+        return tuple(reversed(out))
+
+
 def _check_standards(pack: PackFile, standards: StandardsCatalogue) -> list[PackIssue]:
     issues = []
     for i, requirement in enumerate(pack.requirements):
@@ -264,7 +307,7 @@ def load_library(root: Path | None = None) -> PackLibrary:
     """Load every pack under ``root`` (one folder per market), resolve versions and cross-check ids."""
     base_dir = Path(root or PACKS_DIR)
     standards = load_standards(base_dir / "standards.yaml")
-    files = [load_pack_file(p) for p in sorted(base_dir.glob("*/*.yaml"))]
+    files = [load_pack_file(p) for p in sorted(base_dir.glob("*/*.yaml")) if p.parent.name != FRAGMENTS_DIR]
     issues = [i for f in files for i in _check_standards(f, standards)]
     by_market: dict[str, dict[str, PackFile]] = {}
     for f in files:
@@ -296,8 +339,10 @@ def load_library(root: Path | None = None) -> PackLibrary:
                     issues.append(issue(f.file, f.marks, path, f"related requirement {rid} does not exist"))
     if issues:
         raise PackError(issues)
-    equivalences = load_equivalences(base_dir / "equivalences.yaml", standards=standards, packs=latest)
-    return PackLibrary(resolved, standards, equivalences)
+    equivalences = load_equivalences(
+        base_dir / "equivalences.yaml", fragments=fragment_paths(base_dir), standards=standards, packs=latest
+    )
+    return PackLibrary(resolved, standards, equivalences, {f.file: f for f in files})
 
 
 def diff_packs(old: RegulationPack, new: RegulationPack) -> PackDiff:
@@ -319,5 +364,7 @@ def diff_packs(old: RegulationPack, new: RegulationPack) -> PackDiff:
         added=tuple(r for r in after if r not in before),
         removed=tuple(r for r in before if r not in after),
         changed=tuple(sorted(changed, key=lambda c: c.id)),
+        amendments=((new.version, new.amendment.summary),) if new.amendment and new.supersedes == old.version
+        else (),
     )
 

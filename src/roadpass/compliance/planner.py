@@ -7,7 +7,8 @@ report, certificate, approval or document per distinct evidence rule of the open
 target market are domestic there) plus the companion items the rule needs, and solves the weighted set cover
 "which offers close every closable gap at least cost" exactly by branch and bound (greedy beyond a node
 budget). Costs come from a mapping keyed ``kind:standard``, ``standard`` or ``kind``; without costs every
-offer weighs 1, i.e. the plan has the fewest items. Gaps no test can close (prohibitions, undecidable scope)
+offer weighs 1, i.e. the plan has the fewest items. Requirements "to confirm" are planned for like gaps: if
+they are confirmed, the plan already covers them. Gaps no test can close (prohibitions, undecidable scope)
 are listed apart.
 """
 
@@ -149,9 +150,11 @@ def plan(
     pack = assessor.pack(market)
     by_kind = evidence_by_kind(held)
     boms = assessor.boms(tf, subfiles or {})
-    gaps = [r for r in assessment.results if r.status == "gap"]
+    # A requirement to confirm is planned for like a gap: if it is confirmed, the plan has it covered.
+    gaps = [r for r in assessment.results if r.status in ("gap", "to_confirm")]
     not_closable = [(r.requirement_id, r.reason) for r in gaps if r.prohibited or r.applies != "true"
-                    or r.in_force != "true" or (r.missing and r.missing[0].startswith("attribute "))]
+                    or (r.in_force != "true" and r.status == "gap")
+                    or (r.missing and r.missing[0].startswith("attribute "))]
     blocked = {rid for rid, _ in not_closable}
     needs: dict[str, list[tuple[EvidenceRule, frozenset[str]]]] = {}
     offers: dict[tuple[Any, ...], Offer] = {}

@@ -48,9 +48,10 @@ def missing_links(ev: Evidence, existing: Iterable[tuple[str, str]]) -> list[tup
 
 
 def fresh_gaps(actions: Sequence[ActionItem], previous: Assessment | None) -> list[ActionItem]:
-    """The action items for gaps that ``previous`` (the prior version) did not show: an open gap keeps its item."""
-    old = {r.requirement_id for r in previous.results if r.status == "gap"} if previous is not None else set()
-    return [item for item in actions if item.requirement_id not in old]
+    """The action items for gaps (and requirements to confirm) that ``previous`` (the prior version) did not
+    show: an open gap keeps its item."""
+    old = {(r.requirement_id, r.status) for r in previous.results} if previous is not None else set()
+    return [item for item in actions if (item.requirement_id, item.kind) not in old]
 
 
 def _ledger(records: ComplianceRecords, actor: str, action: str, subjects: Sequence[Subject]) -> None:

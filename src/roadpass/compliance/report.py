@@ -19,8 +19,12 @@ from roadpass.compliance.matrix import Matrix
 
 __all__ = ["STATUS_COLOURS", "heatmap_png", "html_report", "pdf_report"]
 
-STATUS_COLOURS = {"ok": "#2e7d32", "expiring": "#f9a825", "gaps": "#ef6c00", "blocked": "#c62828", None: "#e0e0e0"}
-_LEVEL = {None: 0, "ok": 1, "expiring": 2, "gaps": 3, "blocked": 4}
+STATUS_COLOURS = {"ok": "#2e7d32", "expiring": "#f9a825", "to_confirm": "#0277bd", "gaps": "#ef6c00",
+                  "blocked": "#c62828", None: "#e0e0e0"}
+_ORDER = (None, "ok", "expiring", "to_confirm", "gaps", "blocked")
+_LEVEL = {status: level for level, status in enumerate(_ORDER)}
+#: Requirement statuses listed under a cell: what needs doing.
+_LISTED = ("gap", "to_confirm", "expiring")
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>roadpass gap report {{ m.on }}</title>
@@ -28,6 +32,7 @@ _TEMPLATE = """<!doctype html>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;margin:1rem 0}
 td,th{border:1px solid #ccc;padding:.3rem .5rem;font-size:.85rem;vertical-align:top}
 .ok{background:#c8e6c9}.expiring{background:#fff59d}.gaps{background:#ffcc80}.blocked{background:#ef9a9a}
+.to_confirm{background:#b3e5fc}
 h2{margin-top:2rem}.reason{color:#555}
 </style></head><body>
 <h1>Compliance gap report</h1>
@@ -38,13 +43,14 @@ h2{margin-top:2rem}.reason{color:#555}
 {% for key, name in m.products %}<tr><th>{{ name }}<br><small>{{ key }}</small></th>
 {% for mk in m.markets %}{% set a = m.cells.get((key, mk)) %}
 <td class="{{ a.status if a else '' }}">{% if a %}<a href="#{{ key }}-{{ mk }}">{{ a.status }}</a><br>
-<small>{{ a.counts.gap }} gaps, {{ a.counts.expiring }} expiring</small>{% endif %}</td>{% endfor %}</tr>
+<small>{{ a.counts.gap }} gaps, {{ a.counts.to_confirm }} to confirm, {{ a.counts.expiring }} expiring</small>
+{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</table>
 {% for key, name in m.products %}{% for mk in m.markets %}{% set a = m.cells.get((key, mk)) %}
-{% if a and (a.counts.gap or a.counts.expiring) %}
+{% if a and (a.counts.gap or a.counts.to_confirm or a.counts.expiring) %}
 <h2 id="{{ key }}-{{ mk }}">{{ name }} - {{ mk }} (pack {{ a.pack_version }}): {{ a.status }}</h2>
 <table><tr><th>requirement</th><th>severity</th><th>status</th><th>deadline</th><th>owner</th><th>reason</th></tr>
-{% for r in a.results if r.status in ('gap', 'expiring') %}{% set act = owners.get((key, mk, r.requirement_id)) %}
+{% for r in a.results if r.status in listed %}{% set act = owners.get((key, mk, r.requirement_id)) %}
 <tr class="{{ 'blocked' if r.severity == 'blocker' and r.status == 'gap' else r.status }}">
 <td>{{ r.requirement_id }}<br><small>{{ r.title }}</small></td><td>{{ r.severity }}</td><td>{{ r.status }}</td>
 <td>{{ r.deadline or '' }}</td>
@@ -87,8 +93,8 @@ def _figure(m: Matrix) -> Any:
     levels, labels = _grid(m)
     rows = max(1, len(m.products))
     fig, ax = plt.subplots(figsize=(3.4 + 0.7 * max(1, len(m.markets)), 1.2 + 0.45 * rows), dpi=110)
-    cmap = ListedColormap([STATUS_COLOURS[s] for s in (None, "ok", "expiring", "gaps", "blocked")])
-    ax.imshow(levels or [[0]], cmap=cmap, vmin=0, vmax=4, aspect="auto")
+    cmap = ListedColormap([STATUS_COLOURS[s] for s in _ORDER])
+    ax.imshow(levels or [[0]], cmap=cmap, vmin=0, vmax=len(_ORDER) - 1, aspect="auto")
     ax.set_xticks(range(len(m.markets)), list(m.markets))
     ax.set_yticks(range(len(m.products)), [textwrap.shorten(n, 28) for _, n in m.products])
     for y, row in enumerate(labels):
@@ -97,7 +103,8 @@ def _figure(m: Matrix) -> Any:
                 ax.text(x, y, text, ha="center", va="center", color="white", fontsize=9, fontweight="bold")
     ax.set_title(f"Open gaps on {m.on}", fontsize=10)
     legend = [Patch(color=STATUS_COLOURS[s], label=label) for s, label in (
-        ("blocked", "blocker gap"), ("gaps", "gaps"), ("expiring", "expiring"), ("ok", "all met"),
+        ("blocked", "blocker gap"), ("gaps", "gaps"), ("to_confirm", "to confirm"), ("expiring", "expiring"),
+        ("ok", "all met"),
         (None, "not targeted"))]
     ax.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
@@ -122,7 +129,7 @@ def html_report(m: Matrix, actions: Sequence[ActionItem] = ()) -> str:
     """The report as one self-contained HTML page."""
     env = Environment(autoescape=select_autoescape(default=True))
     png = base64.b64encode(heatmap_png(m)).decode()
-    return env.from_string(_TEMPLATE).render(m=m, png=png, owners=_owners(actions))
+    return env.from_string(_TEMPLATE).render(m=m, png=png, owners=_owners(actions), listed=_LISTED)
 
 
 def pdf_report(m: Matrix, actions: Sequence[ActionItem] = ()) -> bytes:
@@ -139,11 +146,11 @@ def pdf_report(m: Matrix, actions: Sequence[ActionItem] = ()) -> bytes:
         for key, name in m.products:
             for market in m.markets:
                 a = m.cells.get((key, market))
-                if a is None or not (a.counts["gap"] or a.counts["expiring"]):
+                if a is None or not any(a.counts[s] for s in _LISTED):
                     continue
                 lines = [f"{name} ({key}) - {market}, pack {a.pack_version}, {a.status}", ""]
                 for r in a.results:
-                    if r.status not in ("gap", "expiring"):
+                    if r.status not in _LISTED:
                         continue
                     act = owners.get((key, market, r.requirement_id))
                     owner = f" owner {act.responsible_party}/{act.responsible_person} due {act.due_on}" if act else ""

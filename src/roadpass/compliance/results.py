@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 __all__ = ["STATUSES", "Assessment", "RequirementResult", "Status"]
 
-Status = Literal["met", "gap", "expiring", "not_applicable"]
-STATUSES: tuple[Status, ...] = ("met", "expiring", "gap", "not_applicable")
+Status = Literal["met", "gap", "expiring", "to_confirm", "not_applicable"]
+STATUSES: tuple[Status, ...] = ("met", "expiring", "to_confirm", "gap", "not_applicable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +85,21 @@ class Assessment:
 
     @property
     def counts(self) -> dict[str, int]:
-        """How many requirements are met, expiring, gaps and not applicable."""
+        """How many requirements are met, expiring, to confirm, gaps and not applicable."""
         counter = Counter(r.status for r in self.results)
         return {s: counter.get(s, 0) for s in STATUSES}
 
     @property
     def status(self) -> str:
-        """``blocked`` (a blocker gap), ``gaps``, ``expiring`` or ``ok``."""
+        """``blocked`` (a blocker gap), ``gaps``, ``to_confirm`` (a requirement not confirmed at its source),
+        ``expiring`` or ``ok``."""
         statuses = {(r.status, r.severity) for r in self.results}
         if ("gap", "blocker") in statuses:
             return "blocked"
-        if any(s == "gap" for s, _ in statuses):
-            return "gaps"
-        return "expiring" if any(s == "expiring" for s, _ in statuses) else "ok"
+        for status, overall in (("gap", "gaps"), ("to_confirm", "to_confirm"), ("expiring", "expiring")):
+            if any(s == status for s, _ in statuses):
+                return overall
+        return "ok"
 
     def result(self, requirement_id: str) -> RequirementResult:
         """The result for one requirement, or KeyError."""

@@ -41,6 +41,7 @@ from roadpass.compliance.recording import (
 )
 from roadpass.compliance.report import html_report, pdf_report
 from roadpass.compliance.results import Assessment
+from roadpass.compliance.sources import DEFAULT_STALE_AFTER_DAYS, SourcesReport, sources_report
 from roadpass.ports import Transactions
 
 __all__ = ["ComplianceService", "NotFound", "default_library"]
@@ -181,14 +182,16 @@ class ComplianceService:
             return record_assessment(records, result, product_version=row.version,
                                      actions=actions_for(result, row.file), actor=actor or self.actor)
 
-    def matrix(self, on: dt.date | None = None, *, markets: Sequence[str] | None = None) -> Matrix:
-        """Every product in every market it targets, assessed on ``on`` (not recorded)."""
+    def matrix(self, on: dt.date | None = None, *, markets: Sequence[str] | None = None,
+               include_proposed: bool = False) -> Matrix:
+        """Every product in every market it targets, assessed on ``on`` (not recorded); proposed pack
+        versions are used only when asked for."""
         with self.records.read() as records:
             rows = records.latest_products()
             held = records.evidence_by_product()
         files = [r.file for r in rows]
-        return build_matrix(self.assessor(), files, held, on=on or dt.date.today(), markets=markets,
-                            subfiles={f.key: f for f in files})
+        return build_matrix(self.assessor(include_proposed=include_proposed), files, held,
+                            on=on or dt.date.today(), markets=markets, subfiles={f.key: f for f in files})
 
     def history(self, product_key: str, market: str) -> list[dict[str, Any]]:
         """The stored versions of a product's assessment in a market."""
@@ -214,7 +217,9 @@ class ComplianceService:
         pack_diff = None
         if old.pack_version != new.pack_version:
             lib = self.library
-            pack_diff = diff_packs(lib.get(market, old.pack_version), lib.get(market, new.pack_version))
+            pack_diff = dataclasses.replace(
+                diff_packs(lib.get(market, old.pack_version), lib.get(market, new.pack_version)),
+                amendments=lib.amendments(market, old.pack_version, new.pack_version))
         return diff_assessments(old, new, pack_diff)
 
     def plan(self, product_key: str, market: str, on: dt.date | None = None, *,
@@ -254,6 +259,15 @@ class ComplianceService:
         with self.records.read() as records:
             return records.decisions(product_key)
 
+    # --- sources --------------------------------------------------------------------------------------
+    def sources(self, market: str | None = None, on: dt.date | None = None, *,
+                stale_after_days: int = DEFAULT_STALE_AFTER_DAYS, include_proposed: bool = False) -> SourcesReport:
+        """Every requirement's sources, quotes, confidence and review date; stale reviews flagged."""
+        if market is not None and market not in self.library.packs:
+            raise NotFound(f"no regulation pack for market {market!r}")
+        return sources_report(self.library, [market] if market else None, on=on or dt.date.today(),
+                              stale_after_days=stale_after_days, include_proposed=include_proposed)
+
     # --- exports --------------------------------------------------------------------------------------
     def ciso_framework(self, market: str, version: str | None = None) -> str:
         """A market's pack as a CISO Assistant framework library (YAML)."""
@@ -270,10 +284,10 @@ class ComplianceService:
             held = records.evidence_by_product([product_key]).get(product_key, [])
         return assessment_results(a, {e.key: e for e in held})
 
-    def report_html(self, on: dt.date | None = None) -> str:
+    def report_html(self, on: dt.date | None = None, *, include_proposed: bool = False) -> str:
         """The HTML gap report with the heat map, owners and due dates."""
-        return html_report(self.matrix(on), self.actions())
+        return html_report(self.matrix(on, include_proposed=include_proposed), self.actions())
 
-    def report_pdf(self, on: dt.date | None = None) -> bytes:
+    def report_pdf(self, on: dt.date | None = None, *, include_proposed: bool = False) -> bytes:
         """The PDF gap report."""
-        return pdf_report(self.matrix(on), self.actions())
+        return pdf_report(self.matrix(on, include_proposed=include_proposed), self.actions())

@@ -52,10 +52,14 @@ def describe_rule(rule: EvidenceRule) -> str:
 
 
 def phase_text(phase: Phase) -> str:
+    """A phase in words: ``new types from 2026-01-01 (type_approval_date)``, ``model year 2027`` or
+    ``existing types from a date to confirm (expected 2027-01-01)``."""
     if phase.from_model_year is not None:
         return f"model year {phase.from_model_year}"
+    if phase.start is None and phase.to_confirm is not None:
+        expected = f" (expected {phase.expected.isoformat()})" if phase.expected else ""
+        return f"{phase.scope.replace('_', ' ')} from a date to confirm{expected}"
     start = phase.start.isoformat() if phase.start else "?"
-    """A phase in words: ``new types from 2026-01-01 (type_approval_date)`` or ``model year 2027``."""
     attribute = f" ({phase.attribute})" if phase.attribute != "on" else ""
     return f"{phase.scope.replace('_', ' ')} from {start}{attribute}"
 

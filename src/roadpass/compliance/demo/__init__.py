@@ -1,4 +1,5 @@
-"""The compliance demo: an EV, its traction battery, a cockpit and connectivity unit and a public charger.
+"""The compliance demo: an EV, its traction battery, a cockpit and connectivity unit and a public charger,
+targeted at every market with a regulation pack.
 
 Technical files (``products.yaml``), CycloneDX SBOM/HBOMs (``*.cdx.json``) and evidence (``evidence.yaml``)
 are package data; everything in them is fictional. :func:`load_compliance_demo` imports them through the
@@ -10,6 +11,7 @@ US connected-vehicle finding, and ``roadpass compliance diff`` has two versions 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +42,13 @@ def _load(name: str) -> list[dict[str, Any]]:
     return list(data)
 
 
-def demo_products() -> list[dict[str, Any]]:
-    """The demo technical files (component files first)."""
-    return _load("products.yaml")
+def demo_products(markets: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The demo technical files (component files first); with ``markets``, only the targets in those markets
+    (the markets that have a regulation pack), so the demo follows the packs present."""
+    products = _load("products.yaml")
+    if markets is None:
+        return products
+    return [{**doc, "markets": [t for t in doc.get("markets", ()) if t["market"] in markets]} for doc in products]
 
 
 def demo_evidence() -> list[dict[str, Any]]:
@@ -70,7 +76,7 @@ def load_compliance_demo(
 ) -> DemoSummary:
     """Import the demo products, SBOMs and evidence, and record assessments on HISTORY_DAY and ``on``."""
     day = on or dt.date.today()
-    products = demo_products()
+    products = demo_products(service.library.packs)
     for doc in products:
         service.import_product(doc, actor=actor)
     for key, name in SBOMS.items():
