@@ -50,6 +50,7 @@ import hashlib
 import hmac
 import os
 import queue
+import re
 import resource
 import subprocess
 import sys
@@ -73,6 +74,8 @@ MATCHING_QUERY = {"eventType": ["ObjectEvent", "AggregationEvent", "Transformati
 # No fleet event is a destruction (checked against the documents in every pass).
 NOTHING_QUERY = {"EQ_bizStep": ["destroying"]}
 NOTHING_STEPS = {"destroying", "urn:epcglobal:cbv:bizstep:destroying"}
+
+_EVENT_ID = re.compile(rb'"eventID":"([^"]+)"')
 
 TARGET_RATIO = 0.80
 TARGET_P99_MS = 500.0
@@ -110,12 +113,13 @@ class Receipts:
             with self.lock:
                 self.bad += 1
             return False
-        document = orjson.loads(body)
-        if document.get("type") != "EPCISQueryDocument":
+        # The receiver's own cost is not what is measured: the eventIDs are picked out of the body without
+        # building the whole document (its type is checked near the top, where roadpass writes it).
+        if b'"type":"EPCISQueryDocument"' not in body[:400]:
             with self.lock:
                 self.bad += 1
             return False
-        ids = [e["eventID"] for e in document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        ids = [m.decode() for m in _EVENT_ID.findall(body)]
         with self.lock:
             seen = self.first.setdefault(path, {})
             for event_id in ids:

@@ -24,6 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -55,6 +56,16 @@ _SENDERS = 8
 # How long a worker holds the deliveries it took (longer than one attempt's HTTP timeout): another worker
 # takes them over only once this passed, e.g. after the first one died mid-attempt.
 _LEASE_US = 60_000_000
+
+
+@dataclass(slots=True)
+class _Round:
+    """What one round attempted, to be recorded: subscriptions whose query is gone, deliveries with nothing
+    to send (done up to an event id), and the answers of the posts (item, through, status, error)."""
+
+    ended: list[OutboxItem] = field(default_factory=list)
+    skipped: list[tuple[OutboxItem, int]] = field(default_factory=list)
+    answers: list[tuple[OutboxItem, int, int, str]] = field(default_factory=list)
 
 
 class SubscriptionNotFound(LookupError):
@@ -189,48 +200,35 @@ class SubscriptionService:
         return self._deliver(due)
 
     def _deliver(self, due: list[OutboxItem]) -> int:
+        """Attempt ``due`` and record every outcome in one write; how many were acknowledged."""
+        attempted = self._attempt(due)
+        with self.store.write() as records:
+            return _record(records, attempted)
+
+    def _attempt(self, due: list[OutboxItem]) -> _Round:
         """Build each distinct page once (subscriptions of one party to one query at the same place in the
-        event stream get the same document), post them in parallel, record every outcome in one write."""
+        event stream get the same document) and post them in parallel; the outcomes, not yet recorded."""
         groups: dict[tuple[Any, ...], list[OutboxItem]] = {}
         for item in due:
             sub = item.subscription
             groups.setdefault((sub.query_name, sub.party_id, sub.party, sub.request.initial_record_time,
                                item.first_event, item.last_event, item.batch_size), []).append(item)
-        ended: list[OutboxItem] = []
-        skipped: list[tuple[OutboxItem, int]] = []
+        attempted = _Round()
         sends: list[tuple[OutboxItem, bytes, int]] = []
         for items in groups.values():
             first = items[0]
             page = self.document(first.subscription, first.first_event, first.last_event, first.batch_size)
             for item in items:
                 if page is None:
-                    ended.append(item)
+                    attempted.ended.append(item)
                 elif not page[2] and not item.subscription.request.report_if_empty:
-                    skipped.append((item, page[1]))  # nothing this party may see now: nothing to send
+                    attempted.skipped.append((item, page[1]))  # nothing this party may see now: nothing to send
                 else:
                     sends.append((item, page[0], page[1]))
-        answers = list(self._senders.map(self._post, sends))
-        acknowledged = 0
-        with self.store.write() as records:
-            for item in ended:
-                _end(records, item.subscription, "roadpass")
-            for item, through in skipped:
-                records.delivered(item.id, through=through, at=now_us(), notified=False)
-            for (item, _body, through), (status, error) in zip(sends, answers, strict=True):
-                if 200 <= status < 300:
-                    records.delivered(item.id, through=through, at=now_us(), notified=True)
-                    acknowledged += 1
-                    continue
-                batch = item.batch_size
-                if status == 413 and batch > 1:
-                    # REST bindings, the callback's 413: "asks the server to send EPCIS events in smaller
-                    # batches": halve and try again at once.
-                    batch, wait = rules.smaller_batch(batch), 0
-                else:
-                    wait = rules.retry_delay_us(item.attempts + 1)
-                records.failed(item.id, next_try_at=now_us() + wait, batch_size=batch,
-                               error=error or f"HTTP {status}")
-        return acknowledged
+        for (item, _body, through), (status, error) in zip(sends, self._senders.map(self._post, sends),
+                                                           strict=True):
+            attempted.answers.append((item, through, status, error))
+        return attempted
 
     def _post(self, send: tuple[OutboxItem, bytes, int]) -> tuple[int, str]:
         """POST one delivery (in a sender thread): the status (0: no answer) and the error."""
@@ -293,9 +291,6 @@ class SubscriptionService:
             due = records.claim(at, _DUE_PER_ROUND, lease_until=at + _LEASE_US)
         return self._deliver(due)
 
-    def _more_due(self) -> bool:
-        with self.store.read() as records:
-            return records.has_due(now_us())
 
     def start(self) -> None:
         """Start the delivery worker thread (when serving); it resumes from the outbox."""
@@ -306,17 +301,39 @@ class SubscriptionService:
         self._worker.start()
 
     def _run(self) -> None:
+        attempted: _Round | None = None
         while not self._stop.is_set():
             self._wake.clear()
-            busy = False
             try:
-                # A round that delivered, or left more due (the rest of a long range, a halved batch), is
-                # followed by the next at once; only an idle worker waits for a capture or the tick.
-                busy = self.run_once() > 0 or self._more_due()
+                attempted = self._round(attempted)
             except Exception:  # a failing round (database busy, …) is retried next tick; the outbox keeps it
                 _log.exception("subscription delivery round failed")
-            if not busy:
+                attempted = None  # unrecorded outcomes: their leases run out and they are sent again
+            if attempted is None:
                 self._wake.wait(_POLL_SECONDS)
+        if attempted is not None:  # stopping: what was attempted is recorded, not sent again
+            with self.store.write() as records:
+                _record(records, attempted)
+
+    def _round(self, previous: _Round | None) -> _Round | None:
+        """One round of the serving worker, pipelined: the previous round's outcomes are recorded in the same
+        write that enqueues new events and takes the next due deliveries (one wait for the single writer per
+        round, not two); the attempted round, or None when there is nothing to do (then it was recorded)."""
+        at = now_us()
+        if previous is None:
+            with self.store.read() as records:  # an idle round writes nothing
+                latest = records.latest_event()
+                if (all(cursor >= latest for cursor in records.stream_cursors().values())
+                        and not records.scheduled_due(at) and not records.has_due(at)):
+                    return None
+        with self.store.write() as records:
+            if previous is not None:
+                _record(records, previous)
+                at = now_us()  # what the outcomes made due (a halved batch) is taken in this same write
+            records.enqueue_streams(batch_size=rules.MAX_BATCH, at=at)
+            _run_schedules(records, at)
+            due = records.claim(at, _DUE_PER_ROUND, lease_until=at + _LEASE_US)
+        return self._attempt(due) if due else None
 
     def close(self) -> None:
         """Stop the worker (what it has not delivered stays in the outbox)."""
@@ -357,3 +374,26 @@ def _run_schedules(records: SubscriptionRecords, at: int) -> int:
         else:
             records.enqueue_nothing(sub.pk, next_run_at=following)
     return len(due)
+
+
+def _record(records: SubscriptionRecords, attempted: _Round) -> int:
+    """Record a round's outcomes; how many deliveries the receivers acknowledged."""
+    for item in attempted.ended:
+        _end(records, item.subscription, "roadpass")
+    for item, through in attempted.skipped:
+        records.delivered(item.id, through=through, at=now_us(), notified=False)
+    acknowledged = 0
+    for item, through, status, error in attempted.answers:
+        if 200 <= status < 300:
+            records.delivered(item.id, through=through, at=now_us(), notified=True)
+            acknowledged += 1
+            continue
+        batch = item.batch_size
+        if status == 413 and batch > 1:
+            # REST bindings, the callback's 413: "asks the server to send EPCIS events in smaller batches":
+            # halve and try again at once.
+            batch, wait = rules.smaller_batch(batch), 0
+        else:
+            wait = rules.retry_delay_us(item.attempts + 1)
+        records.failed(item.id, next_try_at=now_us() + wait, batch_size=batch, error=error or f"HTTP {status}")
+    return acknowledged
