@@ -43,8 +43,13 @@ class FairWriterLock:
                 self._depth += 1
                 return
             self._waiting.append(me)
-            while self._owner is not None or self._waiting[0] != me:
-                self._state.wait()
+            try:
+                while self._owner is not None or self._waiting[0] != me:
+                    self._state.wait()
+            except BaseException:  # interrupted while queueing (KeyboardInterrupt): leave the queue
+                self._waiting.remove(me)
+                self._state.notify_all()
+                raise
             self._waiting.popleft()
             self._owner, self._depth = me, 1
 
