@@ -143,8 +143,9 @@ class AccessMiddleware:
         service = self.roadpass.access
         principal = await self._principal(service, scope) if settings.auth_enabled else OPEN
         method, path = scope["method"], scope["path"]
-        signature = dict(scope["headers"]).get(b"gs1-signature")
-        if principal is ANONYMOUS and signature is not None and method == "POST" and path in CAPTURE_PATHS:
+        signature = (dict(scope["headers"]).get(b"gs1-signature")
+                     if principal is ANONYMOUS and method == "POST" and path in CAPTURE_PATHS else None)
+        if signature is not None:
             # A subscription delivery from another repository, signed with a webhook key of this node.
             body = await _read_body(receive, send, settings.capture_max_bytes)
             if body is None:

@@ -17,7 +17,9 @@ from collections.abc import Mapping
 
 from roadpass.trace import subscriptions as rules
 from roadpass.trace.capture_plan import now_us
+from roadpass.trace.named_query_service import NamedQueryNotFound
 from roadpass.trace.query_schedule import next_run
+from roadpass.trace.service import Hidden
 from roadpass.trace.subscription_service import SubscriptionService
 from roadpass.trace.subscriptions import Subscription
 from roadpass.trace.timeutil import iso_utc
@@ -57,6 +59,8 @@ class LiveSubscription:
                 return []
             self.next_run = next_run(request.schedule or {}, at) or rules.NEVER
         latest = self.service.latest_event()
+        if latest <= self.cursor and self.next_run is None:  # a stream woken with nothing new stored
+            return [] if self._query_stands() else None
         out: list[bytes] = []
         while True:
             page = self.service.document(self.subscription, self.cursor + 1, latest, rules.MAX_BATCH)
@@ -68,6 +72,16 @@ class LiveSubscription:
             self.cursor = max(self.cursor, through)
             if through >= latest:
                 return out
+
+
+    def _query_stands(self) -> bool:
+        """Whether the subscriber's query still exists and is still its party's."""
+        sub = self.subscription
+        try:
+            self.service.queries.get(sub.query_name, party_scope=sub.party_id)
+        except (NamedQueryNotFound, Hidden):
+            return False
+        return True
 
 
 def open_live(service: SubscriptionService, query_name: str, params: Mapping[str, str], *, actor: str,

@@ -275,22 +275,13 @@ class SubscriptionService:
         self.notify()  # live subscriptions to the query find it gone and close
 
     def run_once(self) -> int:
-        """One round of the worker: enqueue new stream events and due scheduled runs and take what is due, in
-        one write transaction (it waits its turn behind captures), then attempt it; how many deliveries were
-        acknowledged."""
-        at = now_us()
-        with self.store.read() as records:  # an idle round writes nothing
-            latest = records.latest_event()
-            idle = (all(cursor >= latest for cursor in records.stream_cursors().values())
-                    and not records.scheduled_due(at) and not records.has_due(at))
-        if idle:
+        """One round of the worker, recorded at once (the serving worker records it with the next round's
+        write instead): how many deliveries were acknowledged."""
+        attempted = self._round(None)
+        if attempted is None:
             return 0
         with self.store.write() as records:
-            records.enqueue_streams(batch_size=rules.MAX_BATCH, at=at)
-            _run_schedules(records, at)
-            due = records.claim(at, _DUE_PER_ROUND, lease_until=at + _LEASE_US)
-        return self._deliver(due)
-
+            return _record(records, attempted)
 
     def start(self) -> None:
         """Start the delivery worker thread (when serving); it resumes from the outbox."""
