@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck layers bench install clean browser
+.PHONY: run test check lint typecheck layers bench install clean browser broker
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## make run: install, generate a demo fleet into the default database if it is empty, serve UI + API
-run: $(STAMP)
+run: $(STAMP) broker
 	$(BIN)/roadpass demo --if-empty
 	$(BIN)/roadpass serve
 
 ## make test: install, lint, type-check and run the whole test suite
-test: $(STAMP) check browser
+test: $(STAMP) check browser broker
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is never used). Install it
@@ -29,6 +29,15 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		(apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 			|| echo "chromium could not be installed: the browser tests will be skipped"; \
+	fi
+
+# The telematics ingest speaks MQTT through Debian's Mosquitto; roadpass starts its own broker on a loopback
+# port (never the system service). Installed as the browser is; without it the MQTT tests skip and say why.
+broker:
+	@if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ] && [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && apt-get install -y -qq mosquitto >/dev/null) \
+			|| echo "mosquitto could not be installed: the MQTT tests will be skipped"; \
 	fi
 
 check: lint typecheck layers

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> tuple[bool, bool]:
-    """One GET on a keep-alive connection: (status 200, server keeps the connection open)."""
+    """One GET on a keep-alive connection: (status 2xx/3xx, server keeps the connection open)."""
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     length, keep = 0, True
@@ -129,7 +130,8 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path:
             keep = False
     if length:
         await reader.readexactly(length)
-    return head.startswith(b"HTTP/1.1 200"), keep
+    # A 2xx or 3xx is an answer (the resolver's 307 is its success), as wrk counts it.
+    return head[9:10] in (b"2", b"3"), keep
 
 
 async def _worker(port: int, paths: list[str], budget: list[int], deadline: float, out: list[float],
@@ -291,9 +293,64 @@ def serve_roadpass(paths: list[str], args: argparse.Namespace, tmp: Path, env: d
          "--loop", "auto", "--http", "auto", "--backlog", "4096"], env=env)
     try:
         _wait(port, ours)
-        return run_load(port, paths, args, tmp, "roadpass")
+        result = run_load(port, paths, args, tmp, "roadpass")
+        result["resolver"] = load_resolver(port, paths, args, tmp)  # same server processes
+        result["aas"] = load_aas(port, paths, args, tmp)  # same server processes
+        return result
     finally:
         _stop(ours)
+
+
+def load_resolver(port: int, passport_paths: list[str], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """The GS1 resolver under the same load: (a) anonymous scans of the passports' QR codes (each answered
+    307 to the passport page), (b) machines asking for the linkset (``linkType=linkset``, 200). The URIs
+    are the ``digitalLink`` each passport's public view carries, as printed in its QR code."""
+    scans: list[str] = []
+    for path in passport_paths[:2000]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+            link = json.loads(answer.read())["digitalLink"]
+        scans.append("/" + link.split("://", 1)[1].split("/", 1)[1])
+    scan = run_load(port, scans, args, tmp, "resolver-scan")
+    log(f"resolver 307: {scan}")
+    machine = run_load(port, [f"{p}&linkType=linkset" for p in scans], args, tmp, "resolver-linkset")
+    log(f"resolver linkset: {machine}")
+    return {"scan": scan, "linkset": machine}
+
+
+def resolver_figures(resolver: dict[str, Any]) -> dict[str, Any]:
+    """The resolver's figures for the JSON line."""
+    scan, machine = resolver["scan"], resolver["linkset"]
+    return {
+        "resolver_307_p50_ms": scan["p50_ms"], "resolver_307_p99_ms": scan["p99_ms"],
+        "resolver_307_requests_per_s": scan["requests_per_s"], "resolver_307_errors": scan["errors"],
+        "resolver_linkset_p50_ms": machine["p50_ms"], "resolver_linkset_p99_ms": machine["p99_ms"],
+        "resolver_linkset_requests_per_s": machine["requests_per_s"], "resolver_linkset_errors": machine["errors"],
+    }
+
+
+def load_aas(port: int, passport_paths: list[str], args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """The AAS Part 2 submodel GET under the same load: anonymous ``GET /submodels/{id}`` of every passport's
+    seven IDTA 02035 submodels (identifiers base64url-encoded without padding), the public view."""
+    parts = ("BatteryNameplate", "HandoverDocumentation", "CarbonFootprint", "TechnicalData", "ProductCondition",
+             "MaterialComposition", "Circularity")
+    paths = [
+        "/submodels/" + base64.urlsafe_b64encode(f"{p[len('/passports/'):]}/aas/{part}".encode()).decode().rstrip("=")
+        for p in passport_paths for part in parts
+    ]
+    result = run_load(port, paths, args, tmp, "aas-submodels")
+    log(f"aas submodels: {result}")
+    return result
+
+
+def aas_figures(aas: dict[str, Any], peer: dict[str, Any]) -> dict[str, Any]:
+    """The AAS submodel GET figures for the JSON line, with the ratio to the BaSyx peer of the same run."""
+    return {
+        "aas_submodel_get_p50_ms": aas["p50_ms"], "aas_submodel_get_p99_ms": aas["p99_ms"],
+        "aas_submodel_requests_per_s": aas["requests_per_s"], "aas_submodel_requests": aas["requests"],
+        "aas_submodel_errors": aas["errors"],
+        "aas_throughput_ratio": round(aas["requests_per_s"] / peer["requests_per_s"], 2)
+        if peer["requests_per_s"] else None,
+    }
 
 
 def serve_peer(
@@ -403,6 +460,8 @@ def main() -> None:
         "get_public_requests_per_s": roadpass["requests_per_s"],
         "get_public_requests": roadpass["requests"],
         "get_public_errors": roadpass["errors"],
+        **resolver_figures(roadpass["resolver"]),
+        **aas_figures(roadpass["aas"], basyx),
         "peer": "basyx-python-sdk WSGIApp (AAS repository server) under gunicorn gthread, one submodel per GET",
         "peer_get_p50_ms": basyx["p50_ms"],
         "peer_get_p99_ms": basyx["p99_ms"],

@@ -226,7 +226,8 @@ def run_pass(args: argparse.Namespace) -> None:
     count = args.pass_subscriptions
     ports = [int(p) for p in args.ports.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="roadpass-subscription-bench-"))
-    rp = bootstrap(Settings(database_url=f"sqlite:///{folder / 'bench.sqlite3'}", environment="test"))
+    database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    rp = bootstrap(Settings(database_url=database_url, environment="test"))
     spec = FleetSpec(vehicles=args.vehicles, seed=args.seed)
     for party in fleet_parties(spec):  # as roadpass demo registers them (demo.load.load_fleet)
         rp.admin.create_party(actor=ACTOR, key=party.key, name=party.name, role=party.role,
@@ -249,27 +250,7 @@ def run_pass(args: argparse.Namespace) -> None:
     # When each capture committed: the first after-commit hook, before the subscription worker is woken.
     commit_clock: list[float] = []
     rp.trace.after_capture_commit.insert(0, lambda: commit_clock.append(time.time()))
-    attempts = {"sent": 0, "failed": 0}
-    webhook = rp.subscriptions.webhook
-    post: Callable[..., int] = webhook.post
-
-    first_receiver = f"http://127.0.0.1:{ports[0]}/"
-
-    def counted_post(url: str, body: bytes, headers: Any) -> int:
-        attempts["sent"] += 1
-        status = 0
-        try:
-            status = post(url, body, headers)
-        finally:
-            if not 200 <= status < 300:
-                attempts["failed"] += 1
-                if url.startswith(first_receiver):
-                    say("REFUSED")  # the parent keeps receiver 0 down until it has refused a few attempts
-        return status
-
-    webhook.post = counted_post  # type: ignore[method-assign]
-    rp.subscriptions.start()
-
+    worker = DeliveryWorker(args, rp, say, database_url)
     down_after = len(documents) // 3 if args.down_receiver else -1
     commits: list[tuple[float, list[str]]] = []
     nothing_ids: list[str] = []
@@ -308,12 +289,106 @@ def run_pass(args: argparse.Namespace) -> None:
                 outbox_left = int(conn.execute(text("SELECT COUNT(*) FROM outbox")).scalar_one())
     except Exception as exc:  # a figure, not a check: the schema may have moved on
         log(f"  outbox not counted: {exc}")
+    attempts = worker.stop()
     rp.close()
     say("RESULT " + orjson.dumps({
         "attempts": attempts["sent"], "failed_attempts": attempts["failed"], "outbox_left": outbox_left,
+        "worker_cpu_s": attempts["cpu_s"],
         "cpu_s": time.process_time() - started_cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }).decode())
+
+
+def counting(webhook: Any, first_receiver: str, say: Callable[[str], None]) -> dict[str, int]:
+    """Count the worker's POSTs (and their failures) on ``webhook``; a refusal by receiver 0 is reported."""
+    attempts = {"sent": 0, "failed": 0}
+    post: Callable[..., int] = webhook.post
+
+    def counted_post(url: str, body: bytes, headers: Any) -> int:
+        attempts["sent"] += 1
+        status = 0
+        try:
+            status = post(url, body, headers)
+        finally:
+            if not 200 <= status < 300:
+                attempts["failed"] += 1
+                if url.startswith(first_receiver):
+                    say("REFUSED")  # the parent keeps receiver 0 down until it has refused a few attempts
+        return status
+
+    webhook.post = counted_post
+    return attempts
+
+
+class DeliveryWorker:
+    """The pass's subscription worker: a thread of the capturing process (``--delivery thread``) or, as
+    ``roadpass serve`` runs it by default, a process of its own (``--delivery process``: this script with
+    ``--delivery-worker``, which runs ``SubscriptionService.serve_forever`` as ``roadpass subscriptions worker``
+    does, with its POSTs counted)."""
+
+    def __init__(self, args: argparse.Namespace, rp: Any, say: Callable[[str], None], database_url: str) -> None:
+        first_receiver = f"http://127.0.0.1:{args.ports.split(',')[0]}/"
+        self.rp = rp
+        self.child: subprocess.Popen[bytes] | None = None
+        self.attempts: dict[str, Any] = {"sent": 0, "failed": 0, "cpu_s": 0.0}
+        if args.delivery == "thread":
+            self.counted = counting(rp.subscriptions.webhook, first_receiver, say)
+            rp.subscriptions.start()
+            return
+        self.child = subprocess.Popen(
+            [sys.executable, __file__, "--delivery-worker", database_url, "--ports", args.ports],
+            stdout=subprocess.PIPE)
+        self.ready = threading.Event()
+        self.relay = threading.Thread(target=self._relay, args=(say,), daemon=True)
+        self.relay.start()
+        if not self.ready.wait(60):  # a server's worker is up before captures arrive
+            raise SystemExit("the delivery worker process did not start")
+
+    def _relay(self, say: Callable[[str], None]) -> None:
+        assert self.child is not None and self.child.stdout is not None
+        for raw in self.child.stdout:
+            line = raw.decode().strip()
+            if line == "REFUSED":
+                say(line)
+            elif line == "READY":
+                self.ready.set()
+            elif line.startswith("ATTEMPTS "):
+                self.attempts = orjson.loads(line.split(" ", 1)[1])
+
+    def stop(self) -> dict[str, Any]:
+        """Stop the worker; its POSTs (sent, failed) and, for a process, its CPU seconds."""
+        if self.child is None:
+            self.rp.subscriptions.close()
+            return {**self.counted, "cpu_s": 0.0}
+        self.child.terminate()
+        self.child.wait(timeout=30)
+        self.relay.join(timeout=5)
+        return self.attempts
+
+
+def run_delivery_worker(args: argparse.Namespace) -> None:
+    """``--delivery-worker URL``: deliver the pass's subscriptions from a process of its own until SIGTERM, then
+    print ``ATTEMPTS {...}``."""
+    import signal
+
+    from roadpass.bootstrap import bootstrap
+    from roadpass.settings import Settings
+
+    rp = bootstrap(Settings(database_url=args.delivery_worker, environment="test"), migrate=False)
+    lock = threading.Lock()
+
+    def say(line: str) -> None:
+        with lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    attempts = counting(rp.subscriptions.webhook, f"http://127.0.0.1:{args.ports.split(',')[0]}/", say)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: rp.subscriptions.close())
+    started_cpu = time.process_time()
+    say("READY")
+    rp.subscriptions.serve_forever()
+    say("ATTEMPTS " + orjson.dumps({**attempts, "cpu_s": time.process_time() - started_cpu}).decode())
+    rp.close()
 
 
 # --- the parent: passes, receivers, figures ----------------------------------------------------------
@@ -334,7 +409,8 @@ def one_pass(args: argparse.Namespace, count: int, tag: int, receivers: list[Rec
     whether delivery completed, and when the downed receiver went down and came back."""
     command = [sys.executable, __file__, "--pass-subscriptions", str(count), "--tag", str(tag), "--ports",
                ",".join(str(r.port) for r in receivers), "--vehicles", str(args.vehicles), "--seed",
-               str(args.seed), "--down-seconds", str(args.down_seconds), "--pace", str(args.pace)]
+               str(args.seed), "--down-seconds", str(args.down_seconds), "--pace", str(args.pace),
+               "--delivery", args.delivery]
     if down_receiver:
         command.append("--down-receiver")
     receivers_cpu = time.process_time()
@@ -442,6 +518,7 @@ def figures(run: dict[str, Any], receipts: Receipts) -> dict[str, Any]:
         # than wall-clock rates.
         "capture_cpu_ms_per_1000_events": run["capture_cpu_s"] * 1e6 / run["events"],
         "pass_cpu_s": run["cpu_s"],
+        "worker_cpu_s": run.get("worker_cpu_s", 0.0),
         "receivers_cpu_s": run["receivers_cpu_s"],
         "latencies": latencies,
         "down_latencies": down_latencies,
@@ -478,6 +555,7 @@ def pooled(passes: list[dict[str, Any]]) -> dict[str, Any]:
         "capture_cpu_ms_per_1000_events": min(p["capture_cpu_ms_per_1000_events"] for p in passes),
         "pass_cpu_s": min(p["pass_cpu_s"] for p in passes),
         "receivers_cpu_s": min(p["receivers_cpu_s"] for p in passes),
+        "worker_cpu_s": min(p["worker_cpu_s"] for p in passes),
         "latency_p50_ms": pct_ms(latencies, 0.50),
         "latency_p99_ms": pct_ms(latencies, 0.99),
         "latency_max_ms": pct_ms(latencies, 1.0),
@@ -521,11 +599,18 @@ def main() -> None:
                         help="refuse: stop listening; 503: answer 503 Service Unavailable")
     parser.add_argument("--drain-timeout", type=float, default=120.0,
                         help="most seconds after a pass's capture to wait for its deliveries")
+    parser.add_argument("--delivery", choices=["process", "thread"], default="process",
+                        help="the subscription worker: a process of its own (as roadpass serve runs it) or a "
+                        "thread of the capturing process")
     parser.add_argument("--pass-subscriptions", type=int, help=argparse.SUPPRESS)  # a pass's child process
+    parser.add_argument("--delivery-worker", help=argparse.SUPPRESS)  # a pass's delivery process
     parser.add_argument("--ports", help=argparse.SUPPRESS)
     parser.add_argument("--tag", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--down-receiver", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.delivery_worker is not None:
+        run_delivery_worker(args)
+        return
     if args.pass_subscriptions is not None:
         run_pass(args)
         return
@@ -561,6 +646,7 @@ def main() -> None:
     out: dict[str, Any] = {
         "database": "sqlite",
         "vehicles": args.vehicles,
+        "delivery": args.delivery,
         "events": passes[0][0]["events"],
         "subscriptions": counts,
         "receivers": len(receivers),
@@ -578,6 +664,7 @@ def main() -> None:
     for count in counts:
         out[f"pass_cpu_s_{count}"] = round(results[count]["pass_cpu_s"], 1)
         out[f"receivers_cpu_s_{count}"] = round(results[count]["receivers_cpu_s"], 1)
+        out[f"worker_cpu_s_{count}"] = round(results[count]["worker_cpu_s"], 1)
     out["delivery_latency_p50_ms"] = headline.get("latency_p50_ms")
     out["delivery_latency_p99_ms"] = headline.get("latency_p99_ms")
     out["deliveries_per_s"] = round(headline.get("deliveries_per_s", 0.0), 1)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
+import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,14 +15,16 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).parent))
 
 from access_helpers import api_headers
-from pg import PgCluster, start_cluster
+from pg import PgCluster, start_cluster, template_database
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.conformance import conformance_dir
 from roadpass.settings import Settings
 from roadpass.store.engine import make_engine
 from roadpass.store.migrate import upgrade
 
-_counter = itertools.count()
+# Tests never write into the user's data directory (the default database, the broker's files, a region's
+# pseudonymisation key): everything that defaults to it lands in a folder of this run.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="roadpass-test-data-")
 
 
 @pytest.fixture(scope="session")
@@ -62,15 +65,6 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster.stop()
 
 
-def _pg_database(cluster: PgCluster) -> str:
-    name = f"rp_test_{next(_counter)}"
-    admin = make_engine(cluster.url("postgres"))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE rp_template"))
-    admin.dispose()
-    return cluster.url(name)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """A fresh, migrated database: every store test runs on SQLite and on PostgreSQL."""
@@ -79,7 +73,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         shutil.copy(sqlite_template, target)
         return f"sqlite:///{target}"
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    return _pg_database(cluster)
+    return template_database(cluster)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import pwd
 import shutil
@@ -15,7 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PgCluster", "find_pg_bin", "start_cluster"]
+__all__ = ["PgCluster", "find_pg_bin", "start_cluster", "template_database"]
+
+_databases = itertools.count()
 
 
 def find_pg_bin() -> Path | None:
@@ -93,3 +96,17 @@ def start_cluster() -> PgCluster:
         log = (root / "log").read_text() if (root / "log").exists() else ""
         raise RuntimeError(f"pg_ctl start failed: {start.stderr.strip()} {log[-2000:]}")
     return cluster
+
+
+def template_database(cluster: PgCluster) -> str:
+    """A fresh database copied from the cluster's migrated ``rp_template`` (the URL)."""
+    from sqlalchemy import text
+
+    from roadpass.store.engine import make_engine
+
+    name = f"rp_test_{next(_databases)}"
+    admin = make_engine(cluster.url("postgres"))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE rp_template"))
+    admin.dispose()
+    return cluster.url(name)

@@ -7,18 +7,36 @@ share one. Nothing runs at import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from roadpass.access.admin import AdminService
 from roadpass.access.service import AccessService
+from roadpass.aftermarket.network.service import RepairNetworkService
+from roadpass.aftermarket.parts.service import PartsService
+from roadpass.aftermarket.recalls.audience import NOTIFIED_ROLES
+from roadpass.aftermarket.recalls.ports import Recipient
+from roadpass.aftermarket.recalls.service import RecallService
+from roadpass.aftermarket.service.due import RepairerDesk
+from roadpass.aftermarket.service.service import ServiceRecordService
+from roadpass.aftermarket.warranty.service import WarrantyService
+from roadpass.broker.accounts import MosquittoAccounts, broker_directory
 from roadpass.compliance.service import ComplianceService
 from roadpass.ledger.service import LedgerService
+from roadpass.passport.aas.service import AasService
+from roadpass.passport.domain import BatteryPassport
 from roadpass.passport.epr.service import EprService
+from roadpass.passport.issuing import battery_models
 from roadpass.passport.service import PassportService
+from roadpass.regions.keys import node_directory, region_key
+from roadpass.regions.service import RegionService
+from roadpass.resolver.service import ResolverService
 from roadpass.settings import Settings
 from roadpass.store.access import SqlAccessRecords
+from roadpass.store.aftermarket_network import SqlNetworkRecords, SqlPartRecords
+from roadpass.store.aftermarket_recalls import SqlRecallRecords
+from roadpass.store.aftermarket_service import SqlServiceRecords, SqlWarrantyRecords
 from roadpass.store.compliance import SqlComplianceRecords
 from roadpass.store.engine import make_engine
 from roadpass.store.epr import SqlEprRecords
@@ -27,9 +45,18 @@ from roadpass.store.master_data import SqlMasterDataRecords
 from roadpass.store.migrate import upgrade
 from roadpass.store.named_queries import SqlNamedQueryRecords
 from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
+from roadpass.store.regions import SqlRegionRecords
+from roadpass.store.software_updates import SqlSoftwareRecords
 from roadpass.store.subscriptions import SqlSubscriptionRecords
+from roadpass.store.telematics import SqlTelematicsRecords
 from roadpass.store.trace_records import SqlTraceStore
 from roadpass.store.uow import StoreTransactions, UnitOfWork
+from roadpass.telematics.attribution import Attributor, TraceGenealogy, pack_by_gtin
+from roadpass.telematics.health_service import PackHealthService
+from roadpass.telematics.ingest import IngestService
+from roadpass.telematics.rollup import grain_seconds
+from roadpass.telematics.service import TelematicsService
+from roadpass.telematics.software.service import SoftwareUpdateService
 from roadpass.trace.master_data_service import MasterDataService
 from roadpass.trace.named_query_service import NamedQueryService
 from roadpass.trace.service import TraceService
@@ -51,10 +78,23 @@ class Roadpass:
     access: AccessService
     admin: AdminService
     passports: PassportService
+    resolver: ResolverService
+    aas: AasService
     epr: EprService
     compliance: ComplianceService
     queries: NamedQueryService
     subscriptions: SubscriptionService
+    repair_network: RepairNetworkService
+    parts: PartsService
+    software_updates: SoftwareUpdateService
+    telematics: TelematicsService
+    telematics_ingest: IngestService
+    recalls: RecallService
+    service_records: ServiceRecordService
+    warranty: WarrantyService
+    repairer_desk: RepairerDesk
+    regions: RegionService
+    health: PackHealthService[BatteryPassport] = field(init=False)  # battery health from telematics, set below
 
     def close(self) -> None:
         """Stop background work and release database connections."""
@@ -71,10 +111,24 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
         upgrade(engine)
     uow = UnitOfWork(engine)
     trace = TraceService(SqlTraceStore(uow), max_events=settings.capture_max_events)
-    passports = PassportService(StoreTransactions(uow, SqlPassportRecords), trace, changes=DataVersionProbe(engine))
+    passports = PassportService(StoreTransactions(uow, SqlPassportRecords), trace, changes=DataVersionProbe(engine),
+                                resolver=settings.resolver_root)  # the QR codes' resolver root
     access = AccessService(StoreTransactions(uow, SqlAccessRecords), settings)
     queries = NamedQueryService(StoreTransactions(uow, SqlNamedQueryRecords))
-    return Roadpass(
+    service_records = ServiceRecordService(StoreTransactions(uow, SqlServiceRecords), trace)
+    warranty = WarrantyService(StoreTransactions(uow, SqlWarrantyRecords), trace, service_records)
+    software_updates = SoftwareUpdateService(StoreTransactions(uow, SqlSoftwareRecords), trace)
+    compliance = ComplianceService(StoreTransactions(uow, SqlComplianceRecords))
+    compliance.evidence_sources.append(software_updates)  # UN R156: RXSWIN and campaign records per vehicle type
+    attributor = Attributor(TraceGenealogy(trace, pack_by_gtin(lambda: {m.gtin for m in battery_models()})))
+    trace.after_capture_commit.append(attributor.forget)  # a swap changes whose data a unit reports
+    telematics_records = StoreTransactions(uow, SqlTelematicsRecords)
+    regions = RegionService(  # this node's region, peers and borders (docs/regions.md)
+        StoreTransactions(uow, SqlRegionRecords), region=settings.region, node_id=settings.node_id,
+        key=None if settings.region is None else region_key(
+            settings.pseudonym_key, directory=node_directory(settings.database_url), region=settings.region),
+        policy_path=settings.transfer_policy, peers=settings.peers)
+    app = Roadpass(
         settings=settings,
         engine=engine,
         uow=uow,
@@ -84,10 +138,39 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
         access=access,
         admin=AdminService(StoreTransactions(uow, SqlAccessRecords), access, trace, settings),
         passports=passports,
+        resolver=ResolverService(trace, passports, MasterDataService(StoreTransactions(uow, SqlMasterDataRecords)),
+                                 compliance, changes=passports.changes, root=settings.resolver_base,
+                                 service_history=service_records),
+        aas=AasService(passports),
         epr=EprService(StoreTransactions(uow, SqlEprRecords), passports, trace),
-        compliance=ComplianceService(StoreTransactions(uow, SqlComplianceRecords)),
+        compliance=compliance,
         queries=queries,
         subscriptions=SubscriptionService(
             StoreTransactions(uow, SqlSubscriptionRecords), trace, queries,
-            allowed_hosts=settings.subscription_allowed_hosts, visibility_of=access.party_visibility),
+            allowed_hosts=settings.subscription_allowed_hosts, visibility_of=access.party_visibility,
+            projector=regions.project if settings.region else None),
+        repair_network=RepairNetworkService(StoreTransactions(uow, SqlNetworkRecords), access, trace),
+        parts=PartsService(StoreTransactions(uow, SqlPartRecords), trace, access),
+        software_updates=software_updates,
+        telematics=TelematicsService(
+            telematics_records, trace, MosquittoAccounts(broker_directory(settings.telematics_dir)),
+            raw_retention_days=settings.telematics_raw_retention_days),
+        telematics_ingest=IngestService(
+            telematics_records, attributor, grains=[grain_seconds(g) for g in settings.telematics_rollups],
+            software=software_updates.mqtt_handler),
+        recalls=RecallService(
+            StoreTransactions(uow, SqlRecallRecords), trace,
+            recipients=lambda markets: [Recipient(p.key, p.role, p.country) for role in NOTIFIED_ROLES
+                                        for p in access.parties(role=role) if p.country in markets]),
+        service_records=service_records,
+        warranty=warranty,
+        repairer_desk=RepairerDesk(service_records, warranty, passports=passports, changes=DataVersionProbe(engine)),
+        regions=regions,
     )
+    regions.deliveries = app.subscriptions  # nodes status: outbox depth per peer subscription
+    app.repairer_desk.recalls = app.recalls  # open campaigns on the repairer's VIN page
+    app.resolver.recalls = app.recalls  # gs1:recallStatus: open campaigns of a scanned unit
+    app.parts.recalls = app.recalls  # parts check: open campaigns of a checked part
+    app.health = PackHealthService(passports, app.telematics,
+                                   cadence_seconds=settings.telematics_health_cadence_hours * 3600)
+    return app

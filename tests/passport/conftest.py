@@ -112,5 +112,6 @@ def new_passport_service() -> Callable[[Roadpass], PassportService]:
     """A second passport service on an application's database, wired as bootstrap wires it, with caches of
     its own (another server process, in effect)."""
     return lambda app: PassportService(
-        StoreTransactions(app.uow, SqlPassportRecords), app.trace, changes=DataVersionProbe(app.engine)
+        StoreTransactions(app.uow, SqlPassportRecords), app.trace, changes=DataVersionProbe(app.engine),
+        resolver=app.settings.resolver_root,
     )

@@ -369,7 +369,7 @@ def test_check_digit_examples() -> None:
 def test_public_surface_is_declared() -> None:
     # The key type and the parsers live in private modules; this module is the one public surface.
     assert sorted(identifiers.__all__) == [
-        "GS1Key", "GS1_RESOLVER", "IdentifierError", "canonical_id", "canonical_memo",
+        "GS1Key", "GS1_RESOLVER", "IdentifierError", "canonical_id", "canonical_memo", "digital_link_qualifiers",
         "epc_pattern_to_canonical_prefix", "gs1_check_digit", "hash_canonical_id", "is_epc_pattern", "parse_gs1",
         "same_key", "to_epc_urn",
     ]  # fmt: skip

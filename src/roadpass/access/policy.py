@@ -241,8 +241,29 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/passports/{passport_id}/qr.{fmt}"): Op.PASSPORT_READ,
     ("POST", "/passports/import"): Op.PASSPORT_WRITE,
     ("POST", "/passports/issue"): Op.PASSPORT_WRITE,
+    # Battery passports as Asset Administration Shells (AAS Part 2 V3.0 read subset; IDTA 02035-5 import)
+    ("GET", "/shells"): Op.PASSPORT_READ,
+    ("GET", "/shells/{aas_identifier}"): Op.PASSPORT_READ,
+    ("GET", "/submodels"): Op.PASSPORT_READ,
+    ("GET", "/submodels/{submodel_identifier}"): Op.PASSPORT_READ,
+    ("GET", "/submodels/{submodel_identifier}/$value"): Op.PASSPORT_READ,
+    ("POST", "/passports/{passport_id}/aas/product-condition"): Op.PASSPORT_WRITE,
     ("GET", "/epr/reports/{producer}/{member_state}/{year}"): Op.EPR_READ,
     ("GET", "/epr/registrations"): Op.EPR_READ,
+    # Service records and warranty: a work order's part swaps are captured events (events.capture); a
+    # vehicle's history, claims and what is due are read as its as-built tree is (scoped to the vehicles the
+    # caller sees); deciding and settling a claim is limited to the vehicle's maker by the warranty service.
+    ("POST", "/service-records"): Op.EVENTS_CAPTURE,
+    ("GET", "/vehicles/{vin}/service-records"): Op.TRACE_AS_BUILT,
+    ("GET", "/vehicles/{vin}/due"): Op.TRACE_AS_BUILT,
+    ("GET", "/warranty/coverage"): Op.MASTER_DATA_READ,
+    ("POST", "/warranty/claims"): Op.EVENTS_CAPTURE,
+    ("GET", "/warranty/claims/{claim_key}"): Op.TRACE_AS_BUILT,
+    ("POST", "/warranty/claims/{claim_key}/decision"): Op.EVENTS_CAPTURE,
+    ("POST", "/warranty/claims/{claim_key}/settlement"): Op.EVENTS_CAPTURE,
+    ("GET", "/ui/service"): Op.TRACE_AS_BUILT,
+    ("GET", "/ui/service/{vin}"): Op.TRACE_AS_BUILT,
+    ("POST", "/ui/service/{vin}"): Op.EVENTS_CAPTURE,
     # Compliance
     ("GET", "/compliance/packs"): Op.COMPLIANCE_READ,
     ("GET", "/compliance/products"): Op.COMPLIANCE_READ,
@@ -264,6 +285,19 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/compliance/ciso-assistant/{market}"): Op.COMPLIANCE_READ,
     ("GET", "/compliance/report.html"): Op.COMPLIANCE_READ,
     ("GET", "/compliance/report.pdf"): Op.COMPLIANCE_READ,
+    # Recall campaigns: a manufacturer (or supplier, importer) opens one; reading is scoped (the recall
+    # service shows each caller the vehicles of its campaign, its market or its mandate); authority reports
+    # are compliance reads.
+    ("POST", "/recalls"): Op.COMPLIANCE_WRITE,
+    ("GET", "/recalls"): Op.TRACE_WHERE_USED,
+    ("GET", "/recalls/{campaign_key}"): Op.TRACE_WHERE_USED,
+    ("GET", "/recalls/{campaign_key}/curve.svg"): Op.TRACE_WHERE_USED,
+    ("POST", "/recalls/{campaign_key}/refresh"): Op.COMPLIANCE_WRITE,
+    ("GET", "/recalls/{campaign_key}/reports/{form_id}"): Op.COMPLIANCE_READ,
+    ("GET", "/recall-notices"): Op.ACCOUNT,
+    ("GET", "/recalls-for/{identifier:path}"): Op.TRACE_WHERE_USED,
+    ("GET", "/ui/recalls"): Op.TRACE_WHERE_USED,
+    ("GET", "/ui/recalls/{campaign_key}"): Op.TRACE_WHERE_USED,
     # Web pages
     ("GET", "/"): Op.PUBLIC,
     ("GET", "/signin"): Op.PUBLIC,
@@ -280,6 +314,12 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/ui/passports/{passport_id}"): Op.PASSPORT_READ,
     ("GET", "/passport/{passport_id}"): Op.PASSPORT_READ,
     ("GET", "/01/{gtin}/21/{serial}"): Op.PASSPORT_READ,
+    # GS1 Digital Link resolver: anyone may scan; which links a caller sees is decided per link from this
+    # table (an operation) or the passport audience (roadpass.resolver, link-types.yaml).
+    ("GET", "/{ai:gs1primary}/{rest:path}"): Op.PUBLIC,
+    ("GET", "/.well-known/gs1resolver"): Op.PUBLIC,
+    ("GET", "/item/{ai:gs1primary}/{rest:path}"): Op.PUBLIC,
+    ("GET", "/vehicle/{vin}"): Op.PUBLIC,
     ("GET", "/ui/account"): Op.ACCOUNT,
     ("POST", "/ui/account/keys"): Op.KEYS_WRITE,
     ("POST", "/ui/account/keys/{key_id}/revoke"): Op.KEYS_WRITE,
@@ -289,6 +329,47 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("POST", "/ui/capture"): Op.EVENTS_CAPTURE,
     ("POST", "/ui/demo"): Op.DEMO_GENERATE,
     ("GET", "/ui/jobs/{job_id}"): Op.ACCOUNT,
+    # Repair network (SERMI) and genuine parts. The node operator records repairers, approvals and
+    # authorisations as the assessing bodies issue them; an employer revokes its own people's; a repairer asks
+    # for security-related access (a write, as a capture is); who sees which accesses is the ledger's rule
+    # (own party; authorities and the operator all, narrowed by the service to an authority's markets).
+    ("GET", "/repairers"): Op.PARTIES_READ,
+    ("POST", "/repairers"): Op.PARTIES_WRITE,
+    ("POST", "/repairers/{party}/sites"): Op.PARTIES_WRITE,
+    ("POST", "/repairers/{party}/approvals"): Op.PARTIES_WRITE,
+    ("POST", "/repairers/{party}/authorisations"): Op.PARTIES_WRITE,
+    ("GET", "/repairers/{party}/authorisations"): Op.USERS_READ,
+    ("POST", "/authorisations/{key}/revoke"): Op.USERS_WRITE,
+    ("GET", "/rmi/{vin}"): Op.PARTIES_READ,
+    ("POST", "/security-access"): Op.EVENTS_CAPTURE,
+    ("POST", "/security-access/use"): Op.EVENTS_CAPTURE,
+    ("GET", "/security-access"): Op.LEDGER_READ,
+    ("GET", "/parts/check"): Op.TRACE_WHERE_USED,
+    ("POST", "/parts/reports"): Op.EVENTS_CAPTURE,
+    ("GET", "/parts/checks"): Op.LEDGER_READ,
+    ("GET", "/ui/repairers"): Op.PARTIES_READ,
+    ("GET", "/ui/parts/check"): Op.TRACE_WHERE_USED,
+    # Telematics: ingest counters name no data; a unit's broker account is a key for a unit the party sees;
+    # signal series are observations about a unit, scoped like its events.
+    ("GET", "/telematics/status"): Op.PARTIES_READ,
+    ("POST", "/telematics/units/{unit:path}/credentials"): Op.KEYS_WRITE,
+    ("DELETE", "/telematics/units/{unit:path}/credentials"): Op.KEYS_WRITE,
+    ("GET", "/telematics/series"): Op.EVENTS_READ,
+    # Software updates (UN R156): a unit's report is an observation, written as a capture is; vehicle types
+    # and campaigns are homologation records (compliance); a vehicle's history is read as its as-built tree
+    # (scoped to the vehicles the caller sees).
+    ("GET", "/software/vehicle-types"): Op.MASTER_DATA_READ,
+    ("POST", "/software/vehicle-types"): Op.COMPLIANCE_WRITE,
+    ("POST", "/software/units/{unit:path}/reports"): Op.EVENTS_CAPTURE,
+    ("GET", "/software/campaigns"): Op.COMPLIANCE_READ,
+    ("POST", "/software/campaigns"): Op.COMPLIANCE_WRITE,
+    ("GET", "/software/campaigns/{key}"): Op.COMPLIANCE_READ,
+    ("GET", "/software/vehicles/{identifier:path}/history"): Op.TRACE_AS_BUILT,
+    ("GET", "/ui/software"): Op.COMPLIANCE_READ,
+    ("GET", "/ui/software/{key}"): Op.COMPLIANCE_READ,
+    # Regional nodes: the node and its peers, with subscriptions' outboxes and transfers (ledgered): a party
+    # sees its own subscriptions, authorities and the operator every party's (the ledger's rule).
+    ("GET", "/nodes"): Op.LEDGER_READ,
 }
 
 

@@ -96,18 +96,25 @@ def prepare_to_serve() -> None:
 def create_app_from_environment() -> FastAPI:
     """The application as a server process's factory (``roadpass serve --workers``): each process reads
     ``ROADPASS_*`` and builds its own."""
-    app = create_app(Settings())
+    settings = Settings()
+    # With a delivery worker process of its own (started by `roadpass serve`), server processes deliver nothing.
+    app = create_app(settings, deliver=settings.delivery_worker == "thread")
     prepare_to_serve()
     return app
 
 
-def create_app(settings: Settings | None = None, *, roadpass: Roadpass | None = None) -> FastAPI:
-    """Build the API (and web UI) around a wired :class:`Roadpass`; nothing connects until it is built."""
+def create_app(
+    settings: Settings | None = None, *, roadpass: Roadpass | None = None, deliver: bool = True
+) -> FastAPI:
+    """Build the API (and web UI) around a wired :class:`Roadpass`; nothing connects until it is built.
+    ``deliver``: run the webhook delivery worker in this process while serving (False when a delivery
+    worker process of its own does it)."""
     container = roadpass or bootstrap(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        container.subscriptions.start()  # webhook delivery while serving, resumed from the outbox
+        if deliver:
+            container.subscriptions.start()  # webhook delivery while serving, resumed from the outbox
         yield
         container.subscriptions.close()
         if roadpass is None:

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from roadpass.cli.common import console, open_app, print_json, state
+from roadpass.cli.subscriptions import start_delivery_worker, stop_delivery_worker
 from roadpass.demo.fleet import FleetSpec
 from roadpass.demo.load import is_empty, load_demo
 from roadpass.features import features
@@ -89,17 +90,21 @@ def serve(
         for line in prepare(roadpass) if prepare is not None else []:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
     processes = workers or roadpass.settings.workers
-    if processes == 1:
-        api = create_app(roadpass=roadpass)
-        prepare_to_serve()
-        uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning")
-        return
-    # Several processes each build their own application from the environment: pass on what the
-    # command line chose, then let uvicorn supervise them.
-    os.environ["ROADPASS_DATABASE_URL"] = roadpass.settings.database_url
-    roadpass.close()
-    uvicorn.run("roadpass.api.app:create_app_from_environment", factory=True, workers=processes,
-                host=bind_host, port=bind_port, log_level="warning")
+    delivery = start_delivery_worker(roadpass.settings)
+    try:
+        if processes == 1:
+            api = create_app(roadpass=roadpass, deliver=delivery is None)
+            prepare_to_serve()
+            uvicorn.run(api, host=bind_host, port=bind_port, log_level="warning")
+            return
+        # Several processes each build their own application from the environment: pass on what the
+        # command line chose, then let uvicorn supervise them.
+        os.environ["ROADPASS_DATABASE_URL"] = roadpass.settings.database_url
+        roadpass.close()
+        uvicorn.run("roadpass.api.app:create_app_from_environment", factory=True, workers=processes,
+                    host=bind_host, port=bind_port, log_level="warning")
+    finally:
+        stop_delivery_worker(delivery)
 
 
 def main() -> None:

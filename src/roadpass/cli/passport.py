@@ -1,4 +1,4 @@
-"""``roadpass passport issue|show|qr|import|export|list`` and ``roadpass epr register|report``."""
+"""``roadpass passport issue|show|qr|import|export|aas|list`` and ``roadpass epr register|report``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from roadpass.cli.common import console, fail, open_app, print_json
+from roadpass.passport.aas.product_condition import ConditionRefused
 from roadpass.passport.assemble import parse_level
 from roadpass.passport.epr.report import report_html, report_pdf
 from roadpass.passport.importing import ImportRefused
@@ -146,6 +147,48 @@ def export(
 
 def _dumps(data: JsonObject) -> bytes:
     return dumps(data).encode("utf-8")
+
+
+@passport_app.command("aas")
+def aas(
+    identifier: Annotated[str, typer.Argument(help="Passport ID or battery identifier.")],
+    out: Annotated[Path | None, typer.Option("--out", help="FILE.aasx (AASX package) or FILE.json.")] = None,
+    role: Annotated[str, typer.Option("--role", help="public, legitimate or authority.")] = "authority",
+    import_file: Annotated[Path | None, typer.Option(
+        "--import", help="Record an IDTA 02035-5 Product Condition submodel (JSON) as dynamic data.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export the passport as an IDTA 02035 Asset Administration Shell (--out), or import a Product
+    Condition submodel from another system (--import)."""
+    roadpass = open_app()
+    try:
+        passport_id = roadpass.passports.resolve(identifier)
+        if import_file is not None:
+            result = roadpass.aas.import_product_condition(passport_id, import_file.read_bytes(), actor=CLI_ACTOR)
+            if as_json:
+                print_json(result)
+            else:
+                console.print(f"[green]recorded[/] Product Condition in {passport_id}: {result['written']}")
+            return
+        if out is None:
+            fail("give --out FILE.aasx|FILE.json or --import FILE", as_json=as_json)
+        export = roadpass.aas.export(passport_id, parse_level(role))
+        with out.open("wb") as stream:
+            if out.suffix.lower() == ".aasx":
+                export.write_aasx(stream)
+            else:
+                stream.write(export.json_text().encode("utf-8"))
+    except ConditionRefused as exc:
+        fail("Product Condition refused", as_json=as_json, issues=exc.issues_json())
+    except (ValueError, PassportNotFound, OSError) as exc:
+        fail(str(exc), as_json=as_json)
+    skipped = [s.to_json() for s in export.skipped]
+    if as_json:
+        print_json({"passportId": passport_id, "file": str(out), "skipped": skipped})
+    else:
+        console.print(f"[green]AAS written[/] to {out}: {len(export.submodels)} IDTA 02035 submodels")
+        for item in skipped:
+            console.print(f"  [yellow]not written[/] {item['path']}: {item['reason']}")
 
 
 @passport_app.command("list")

@@ -2,12 +2,17 @@
 
 The shell user is trusted as the node's administrator: a subscription it makes belongs to the party that
 owns the query, it sees every party's subscriptions and deletes any. Every write is ledgered with the actor
-``cli:<shell user>``. Deliveries are made by ``roadpass serve`` (its worker resumes from the outbox).
+``cli:<shell user>``. Deliveries are made by ``roadpass serve`` (its worker resumes from the outbox) or by
+``roadpass subscriptions worker``, a delivery process of its own.
 """
 
 from __future__ import annotations
 
 import getpass
+import os
+import signal
+import subprocess
+import sys
 from typing import Annotated, Any
 
 import orjson
@@ -15,11 +20,12 @@ import typer
 from rich.table import Table
 
 from roadpass.cli.common import console, fail, open_app, print_json
+from roadpass.settings import Settings
 from roadpass.trace.named_query_service import NamedQueryNotFound
 from roadpass.trace.subscription_service import SubscriptionNotFound
 from roadpass.trace.subscriptions import SubscriptionRejected
 
-__all__ = ["subscriptions_app"]
+__all__ = ["start_delivery_worker", "stop_delivery_worker", "subscriptions_app"]
 
 subscriptions_app = typer.Typer(help="Webhook subscriptions to named queries: list, create, delete.",
                                 no_args_is_help=True)
@@ -106,3 +112,44 @@ def subscriptions_delete(
         print_json({"deleted": subscription_id})
     else:
         console.print(f"deleted subscription [bold]{subscription_id}[/]")
+
+
+@subscriptions_app.command("worker")
+def subscriptions_worker(
+    parent: Annotated[int | None, typer.Option(
+        help="Stop when the process with this id is no longer this worker's parent (set by roadpass serve).")] = None,
+) -> None:
+    """Deliver webhook subscriptions in this process until stopped (SIGTERM or Ctrl-C): the delivery worker
+    of its own that `roadpass serve` starts, or that an operator runs beside several API processes."""
+    rp = open_app()
+
+    def stop(_signum: int, _frame: object) -> None:
+        rp.subscriptions.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        rp.subscriptions.serve_forever(parent=parent)
+    except KeyboardInterrupt:
+        rp.subscriptions.close()
+
+
+def start_delivery_worker(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """Start ``roadpass subscriptions worker`` beside the server when the settings ask for a delivery process
+    of its own (``ROADPASS_DELIVERY_WORKER=process``); None when the server processes deliver themselves."""
+    if settings.delivery_worker != "process":
+        return None
+    env = {**os.environ, "ROADPASS_DATABASE_URL": settings.database_url}
+    command = [sys.executable, "-m", "roadpass", "subscriptions", "worker", "--parent", str(os.getpid())]
+    return subprocess.Popen(command, env=env)
+
+
+def stop_delivery_worker(worker: subprocess.Popen[bytes] | None) -> None:
+    """Stop the delivery process (it records what it attempted before it exits)."""
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()

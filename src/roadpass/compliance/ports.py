@@ -8,7 +8,8 @@ rows) it wrote; that subject is also how a later call refers to the row (an SBOM
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from roadpass.compliance.actions import ActionItem, Decision
@@ -17,7 +18,7 @@ from roadpass.compliance.product import BomSummary, ProductRow, TechnicalFile
 from roadpass.compliance.results import Assessment
 from roadpass.ledger import LedgerDraft, Subject
 
-__all__ = ["ComplianceRecords"]
+__all__ = ["ComplianceRecords", "EvidenceSource"]
 
 
 class ComplianceRecords(Protocol):
@@ -118,4 +119,15 @@ class ComplianceRecords(Protocol):
 
     def append_ledger(self, draft: LedgerDraft) -> None:
         """Append ``draft`` to the ledger chain in this transaction."""
+        ...
+
+
+class EvidenceSource(Protocol):
+    """Evidence another feature derives from its own records instead of a hand-made document (e.g. the UN R156
+    RXSWIN and software-update record per vehicle type, from the software-update feature). Items are plain
+    mappings in :class:`~roadpass.compliance.evidence.Evidence`'s fields; they are not stored, they are derived
+    again at each assessment."""
+
+    def evidence_for(self, product_key: str, on: dt.date) -> list[Mapping[str, Any]]:
+        """Evidence items for the technical file ``product_key`` as of ``on``."""
         ...

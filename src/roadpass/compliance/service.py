@@ -24,7 +24,7 @@ from roadpass.compliance.export_oscal import assessment_results
 from roadpass.compliance.matrix import Matrix, build_matrix, held_with_components
 from roadpass.compliance.packs_loader import PackLibrary, diff_packs, load_library
 from roadpass.compliance.planner import Plan, plan
-from roadpass.compliance.ports import ComplianceRecords
+from roadpass.compliance.ports import ComplianceRecords, EvidenceSource
 from roadpass.compliance.product import (
     ProductError,
     ProductRow,
@@ -67,6 +67,9 @@ class ComplianceService:
         self.window_days = window_days
         self.actor = actor
         self._assessors: dict[bool, Assessor] = {}
+        # Evidence other features derive from their records (bootstrap appends them): an assessment takes it
+        # as it takes stored evidence, so what the records already prove needs no hand-made document.
+        self.evidence_sources: list[EvidenceSource] = []
 
     @property
     def library(self) -> PackLibrary:
@@ -157,15 +160,27 @@ class ComplianceService:
                 queue += [c.technical_file for c in row.file.components if c.technical_file]
         return out
 
-    def _held(self, product_key: str) -> tuple[ProductRow, dict[str, TechnicalFile], list[Evidence]]:
-        """A product's latest file, its component files and the evidence it holds (its components' too)."""
+    def _with_derived(self, grouped: dict[str, list[Evidence]], keys: Sequence[str],
+                      on: dt.date) -> dict[str, list[Evidence]]:
+        """``grouped`` (evidence by product) with the items the :attr:`evidence_sources` derive for ``keys``."""
+        for key in keys:
+            derived = [parse_evidence(raw) for source in self.evidence_sources for raw in source.evidence_for(key, on)]
+            if derived:
+                grouped[key] = [*grouped.get(key, []), *derived]
+        return grouped
+
+    def _held(self, product_key: str, on: dt.date | None = None
+              ) -> tuple[ProductRow, dict[str, TechnicalFile], list[Evidence]]:
+        """A product's latest file, its component files and the evidence it holds (its components' too,
+        and what the evidence sources derive as of ``on``, default today)."""
         with self.records.read() as records:
             row = records.product(product_key)
             if row is None:
                 raise NotFound(f"product {product_key!r} not found")
             subfiles = self._subfiles(records, row.file)
-            held = held_with_components(row.file, records.evidence_by_product([product_key, *subfiles]), subfiles)
-        return row, subfiles, held
+            grouped = records.evidence_by_product([product_key, *subfiles])
+        grouped = self._with_derived(grouped, [product_key, *subfiles], on or dt.date.today())
+        return row, subfiles, held_with_components(row.file, grouped, subfiles)
 
     def assess(self, product_key: str, market: str, on: dt.date | None = None, *, record: bool = True,
                include_proposed: bool = False, actor: str | None = None) -> Assessment:
@@ -174,7 +189,7 @@ class ComplianceService:
         assessor = self.assessor(include_proposed=include_proposed)
         if market not in self.library.packs:
             raise NotFound(f"no regulation pack for market {market!r}")
-        row, subfiles, held = self._held(product_key)
+        row, subfiles, held = self._held(product_key, day)
         result = assessor.assess(row.file, market, on=day, evidence=held, subfiles=subfiles)
         if not record:
             return result
@@ -190,8 +205,10 @@ class ComplianceService:
             rows = records.latest_products()
             held = records.evidence_by_product()
         files = [r.file for r in rows]
+        day = on or dt.date.today()
+        held = self._with_derived(held, [f.key for f in files], day)
         return build_matrix(self.assessor(include_proposed=include_proposed), files, held,
-                            on=on or dt.date.today(), markets=markets, subfiles={f.key: f for f in files})
+                            on=day, markets=markets, subfiles={f.key: f for f in files})
 
     def history(self, product_key: str, market: str) -> list[dict[str, Any]]:
         """The stored versions of a product's assessment in a market."""
@@ -225,8 +242,9 @@ class ComplianceService:
     def plan(self, product_key: str, market: str, on: dt.date | None = None, *,
              costs: Mapping[str, float] | None = None) -> Plan:
         """Evidence reuse in ``market`` and the least-cost set of new tests closing every gap."""
-        row, subfiles, held = self._held(product_key)
-        return plan(self.assessor(), row.file, market, on=on or dt.date.today(), evidence=held, subfiles=subfiles,
+        day = on or dt.date.today()
+        row, subfiles, held = self._held(product_key, day)
+        return plan(self.assessor(), row.file, market, on=day, evidence=held, subfiles=subfiles,
                     costs=costs)
 
     def connected_vehicle(self, product_key: str, on: dt.date | None = None) -> ConnectedVehicleFinding:

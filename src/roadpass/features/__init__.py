@@ -33,8 +33,16 @@ FEATURES: tuple[str, ...] = (
     "roadpass.features.trace",
     "roadpass.features.ledger",
     "roadpass.features.passport",
+    "roadpass.features.aas",
     "roadpass.features.compliance",
     "roadpass.features.access",
+    "roadpass.features.resolver",
+    "roadpass.features.repair_network",
+    "roadpass.features.telematics",
+    "roadpass.features.software_updates",
+    "roadpass.features.service",
+    "roadpass.features.recalls",
+    "roadpass.features.regions",
 )
 
 

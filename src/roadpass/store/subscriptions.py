@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection, bindparam, func, literal, select
 
 from roadpass.ledger import LedgerDraft, Subject
 from roadpass.store import ledger as ledger_store
@@ -191,16 +191,22 @@ class SqlSubscriptionRecords:
     def _subscription_of(self, item_id: int) -> Any:
         return select(_O.c.subscription_pk).where(_O.c.id == item_id).scalar_subquery()
 
-    def delivered(self, item_id: int, *, through: int, at: int, notified: bool) -> None:
-        """The item is done up to event id ``through``: it is deleted when that is its end (it may have grown
-        meanwhile), else it goes on after ``through``; when ``notified`` the receiver acknowledged, so the
-        subscription's ``last_notified_at`` is ``at`` and its failures are reset."""
+    def delivered(self, done: Sequence[tuple[OutboxItem, int]], *, at: int, notified: bool) -> None:
+        """Each item is done up to its event id: deleted when that is its end (it may have grown meanwhile),
+        else it goes on after it; when ``notified`` the receivers acknowledged, so their subscriptions'
+        ``last_notified_at`` is ``at`` and their failures are reset. Three statements for a whole round (the
+        worker holds the single writer meanwhile, and captures wait for it)."""
+        if not done:
+            return
         if notified:
-            self.conn.execute(_S.update().where(_S.c.id == self._subscription_of(item_id))
-                              .values(last_notified_at=at, failures=0))
-        self.conn.execute(_O.delete().where(_O.c.id == item_id, _O.c.last_event <= through))
-        self.conn.execute(_O.update().where(_O.c.id == item_id)
-                          .values(first_event=through + 1, attempts=0, next_try_at=at, last_error=None))
+            self.conn.execute(
+                _S.update().where(_S.c.id == bindparam("sub_pk")).values(last_notified_at=at, failures=0),
+                [{"sub_pk": pk} for pk in sorted({item.subscription.pk for item, _ in done})])
+        rows = [{"item_id": item.id, "through": through} for item, through in done]
+        self.conn.execute(_O.delete().where(_O.c.id == bindparam("item_id"), _O.c.last_event <= bindparam("through")),
+                          rows)
+        self.conn.execute(_O.update().where(_O.c.id == bindparam("item_id")).values(
+            first_event=bindparam("through") + 1, attempts=0, next_try_at=at, last_error=None), rows)
 
     def failed(self, item_id: int, *, next_try_at: int, batch_size: int, error: str) -> None:
         """An attempt failed: count it on the item and its subscription, and set the next try."""

@@ -7,6 +7,8 @@ service instead of the connection itself (see :mod:`roadpass.ports`).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -17,7 +19,7 @@ from sqlalchemy import Connection, Engine
 
 from roadpass.store.engine import WRITE_OPTION, is_sqlite
 
-__all__ = ["FairWriterLock", "StoreTransactions", "UnitOfWork"]
+__all__ = ["FairWriterLock", "ProcessTurnstile", "StoreTransactions", "UnitOfWork"]
 
 RecordsT = TypeVar("RecordsT")
 
@@ -30,11 +32,12 @@ class FairWriterLock:
     so another writer of the process (the subscription worker, an API request) could wait for the whole
     load. Here a thread that asks while others wait queues behind them."""
 
-    def __init__(self) -> None:
+    def __init__(self, processes: ProcessTurnstile | None = None) -> None:
         self._state = threading.Condition(threading.Lock())
         self._owner: int | None = None
         self._depth = 0
         self._waiting: deque[int] = deque()
+        self._processes = processes
 
     def __enter__(self) -> None:
         me = threading.get_ident()
@@ -52,13 +55,55 @@ class FairWriterLock:
                 raise
             self._waiting.popleft()
             self._owner, self._depth = me, 1
+        if self._processes is not None:
+            try:
+                self._processes.enter()
+            except BaseException:
+                self.__exit__()
+                raise
 
     def __exit__(self, *exc: object) -> None:
         with self._state:
+            if self._depth == 1 and self._processes is not None:
+                self._processes.leave()
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
                 self._state.notify_all()
+
+
+class ProcessTurnstile:
+    """Writers of several processes on one SQLite file take turns (the delivery worker beside a bulk capture).
+
+    Between processes SQLite offers only its busy handler, whose sleeps grow to 100 ms: a process that commits
+    and begins again at once keeps the lock, and the other waits for the whole load. Two ``flock`` files next
+    to the database make a turnstile: a writer passes the turnstile, then waits for the writer lock, and only
+    then frees the turnstile. A process that wants to write again while another waits finds the turnstile
+    held by the waiter, so the two alternate; the kernel wakes a waiter the moment a lock is freed, and frees
+    the locks of a process that dies. ``BEGIN IMMEDIATE`` still decides against writers that do not take part.
+    """
+
+    def __init__(self, database: str) -> None:
+        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+        self._turnstile = os.open(f"{database}-turnstile", flags, 0o600)
+        self._writer = os.open(f"{database}-writer", flags, 0o600)
+
+    def enter(self) -> None:
+        """Wait for this process's turn to write (the thread holds the process's own writer lock)."""
+        fcntl.flock(self._turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._writer, fcntl.LOCK_EX)
+        finally:
+            fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+
+    def leave(self) -> None:
+        """The write transaction ended: the next process in line may write."""
+        fcntl.flock(self._writer, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Release the lock files."""
+        os.close(self._turnstile)
+        os.close(self._writer)
 
 
 class UnitOfWork:
@@ -70,7 +115,9 @@ class UnitOfWork:
         # woken when the lock is free instead of polling through SQLite's busy handler, whose back-off sleeps
         # grow to 100 ms (sqlite3.c, sqliteDefaultBusyCallback), and in arrival order, so that no writer
         # starves behind a bulk load; BEGIN IMMEDIATE still orders processes.
-        self._writer: FairWriterLock | nullcontext[None] = FairWriterLock() if is_sqlite(engine) else nullcontext()
+        self._writer: FairWriterLock | nullcontext[None] = (
+            FairWriterLock(_turnstile(engine)) if is_sqlite(engine) else nullcontext()
+        )
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -89,6 +136,14 @@ class UnitOfWork:
                 yield conn
             finally:
                 trans.rollback()
+
+
+def _turnstile(engine: Engine) -> ProcessTurnstile | None:
+    """The process turnstile of a SQLite file database (an in-memory one has a single process)."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return ProcessTurnstile(database)
 
 
 class StoreTransactions(Generic[RecordsT]):

@@ -26,13 +26,14 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Final
 
-from roadpass.trace._digital_link import _parse_dl
+from roadpass.trace._digital_link import _dl_parts, _parse_dl
 from roadpass.trace._epc_urn import _PATTERN_PARTS, _parse_urn, _pattern_prefix, _split
 from roadpass.trace._gs1_keys import (
     GS1_RESOLVER,
     GS1Key,
     IdentifierError,
     _dl_string,
+    _unescape,
     _urn_string,
     _with_check_digit,
     gs1_check_digit,
@@ -44,6 +45,7 @@ __all__ = [
     "IdentifierError",
     "canonical_id",
     "canonical_memo",
+    "digital_link_qualifiers",
     "epc_pattern_to_canonical_prefix",
     "gs1_check_digit",
     "hash_canonical_id",
@@ -212,6 +214,21 @@ def hash_canonical_id(value: str) -> str:
     except IdentifierError:
         return value
     return value if key is None else _dl_string(key)
+
+
+def digital_link_qualifiers(uri: str) -> tuple[GS1Key, tuple[tuple[str, str], ...]]:
+    """The GS1 key of a Digital Link URI (strict, as :func:`parse_gs1`) and every key qualifier its path
+    carries, decoded, in path order, e.g. ``(("10", "LOT1"), ("21", "S1"))``.
+
+    The key keeps only the finest level (CBV 2.0 hash rule 18: a lot beside a serial is dropped); a GS1
+    resolver needs every level, to fall back from serial to lot to GTIN (GS1 Digital Link 1.2 §4). Raises
+    :class:`IdentifierError` for a malformed URI or one without a Digital Link path.
+    """
+    key = parse_gs1(uri)
+    parts = _dl_parts(uri)
+    if key.source != "dl" or parts is None:
+        raise IdentifierError(uri, "identifier", "is not a GS1 Digital Link URI")
+    return key, tuple((ai, _unescape(raw)) for ai, raw in parts[2])
 
 
 def same_key(a: str, b: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import sys
 import uuid
 from collections import deque
@@ -28,6 +29,7 @@ from roadpass.trace.epcis.schema import SchemaProblem
 from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult, containment_history
 from roadpass.trace.identifiers import IdentifierError, canonical_id
 from roadpass.trace.markets import MARKET_BIZ_STEPS
+from roadpass.trace.parse_worker import die_with_parent
 from roadpass.trace.ports import TraceRecords, TraceStore
 from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.redaction import redact_event, redact_where_used
@@ -124,7 +126,8 @@ class TraceService:
                 yield self._outcome(parse_for_storage(body, self.max_events), actor, behaviour)
             return
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             pending: deque[Future[ParsedCapture | CaptureRejected]] = deque()
             for body in bodies:
                 pending.append(pool.submit(parse_for_storage, body, self.max_events))

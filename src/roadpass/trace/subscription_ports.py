@@ -114,10 +114,10 @@ class SubscriptionRecords(Protocol):
         """Whether any pending delivery is due."""
         ...
 
-    def delivered(self, item_id: int, *, through: int, at: int, notified: bool) -> None:
-        """The item is done up to event id ``through`` (deleted when that is its end); when ``notified`` the
-        receiver acknowledged, so the subscription's ``last_notified_at`` is ``at`` and its failures are
-        reset."""
+    def delivered(self, done: Sequence[tuple[OutboxItem, int]], *, at: int, notified: bool) -> None:
+        """Each item is done up to its event id (deleted when that is its end), all in a few set-based
+        statements; when ``notified`` the receivers acknowledged, so their subscriptions' ``last_notified_at``
+        is ``at`` and their failures are reset."""
         ...
 
     def failed(self, item_id: int, *, next_try_at: int, batch_size: int, error: str) -> None:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +52,12 @@ from roadpass.trace.webhook_client import HttpWebhook
 __all__ = ["SubscriptionNotFound", "SubscriptionService"]
 
 _log = logging.getLogger(__name__)
+#: ``projector(subscription, events) -> (events as they may go, what was done)``.
+Projector = Callable[[Subscription, list[dict[str, Any]]], tuple[list[dict[str, Any]], dict[str, Any]]]
 _POLL_SECONDS = 1.0  # the worker's tick when no capture wakes it (retries fall due, other processes capture)
+# A worker in a process of its own (``roadpass subscriptions worker``) sees other processes' captures by
+# looking at the largest committed event id this often (one indexed read; no capture can wake it directly).
+_WATCH_SECONDS = 0.01
 _DUE_PER_ROUND = 200
 _SENDERS = 8
 # How long a worker holds the deliveries it took (longer than one attempt's HTTP timeout): another worker
@@ -79,8 +86,12 @@ class SubscriptionService:
     def __init__(
         self, store: SubscriptionStore, trace: TraceService, queries: NamedQueryService, *,
         allowed_hosts: list[str], visibility_of: Callable[[str], Visibility], webhook: Webhook | None = None,
+        projector: Projector | None = None,
     ) -> None:
         self.store = store
+        # What may go to a subscription's destination (a node of another region: its transfer policy), applied
+        # to each page before its document is built; None: every page goes as the subscriber may see it.
+        self.projector = projector
         self.trace = trace
         self.queries = queries
         self.allowed_hosts = list(allowed_hosts)
@@ -212,31 +223,37 @@ class SubscriptionService:
         for item in due:
             sub = item.subscription
             groups.setdefault((sub.query_name, sub.party_id, sub.party, sub.request.initial_record_time,
-                               item.first_event, item.last_event, item.batch_size), []).append(item)
+                               item.first_event, item.last_event, item.batch_size,
+                               sub.request.dest if self.projector else None), []).append(item)
         attempted = _Round()
-        sends: list[tuple[OutboxItem, bytes, int]] = []
+        sends: list[tuple[OutboxItem, bytes, int, str | None]] = []
         for items in groups.values():
             first = items[0]
             page = self.document(first.subscription, first.first_event, first.last_event, first.batch_size)
+            signed: dict[str, str] = {}  # one page, one signature per token (a party's subscriptions share one)
             for item in items:
+                token = item.subscription.request.signature_token
                 if page is None:
                     attempted.ended.append(item)
                 elif not page[2] and not item.subscription.request.report_if_empty:
                     attempted.skipped.append((item, page[1]))  # nothing this party may see now: nothing to send
+                elif token is None:
+                    sends.append((item, page[0], page[1], None))
                 else:
-                    sends.append((item, page[0], page[1]))
-        for (item, _body, through), (status, error) in zip(sends, self._senders.map(self._post, sends),
-                                                           strict=True):
+                    if token not in signed:
+                        signed[token] = rules.signature(page[0], token)
+                    sends.append((item, page[0], page[1], signed[token]))
+        for (item, _body, through, _signature), (status, error) in zip(
+                sends, self._senders.map(self._post, sends), strict=True):
             attempted.answers.append((item, through, status, error))
         return attempted
 
-    def _post(self, send: tuple[OutboxItem, bytes, int]) -> tuple[int, str]:
+    def _post(self, send: tuple[OutboxItem, bytes, int, str | None]) -> tuple[int, str]:
         """POST one delivery (in a sender thread): the status (0: no answer) and the error."""
-        item, body, _through = send
+        item, body, _through, signature = send
         headers = {"Content-Type": "application/json", "GS1-EPCIS-Version": "2.0"}
-        token = item.subscription.request.signature_token
-        if token is not None:
-            headers["GS1-Signature"] = rules.signature(body, token)
+        if signature is not None:
+            headers["GS1-Signature"] = signature
         try:
             return self.webhook.post(item.subscription.request.dest, body, headers), ""
         except OSError as exc:
@@ -263,6 +280,8 @@ class SubscriptionService:
             visibility=None if sub.party is None else self.visibility_of(sub.party),
         )
         events, contexts, token = self.trace.events(query)
+        if self.projector is not None:
+            events, _done = self.projector(sub, events)
         document = query_document(events, contexts, sub.query_name, now_us())
         return orjson.dumps(document), last_event if token is None else token.row, bool(events)
 
@@ -283,15 +302,29 @@ class SubscriptionService:
         with self.store.write() as records:
             return _record(records, attempted)
 
-    def start(self) -> None:
-        """Start the delivery worker thread (when serving); it resumes from the outbox."""
+    def start(self, *, watch_commits: bool = False) -> None:
+        """Start the delivery worker thread (when serving); it resumes from the outbox. ``watch_commits``:
+        the captures happen in other processes (a delivery worker of its own), so wait for them by watching
+        the largest committed event id rather than for this process's capture hook."""
         if self._worker is not None:
             return
         self._stop.clear()
-        self._worker = threading.Thread(target=self._run, name="roadpass-subscriptions", daemon=True)
+        self._worker = threading.Thread(target=self._run, args=(watch_commits,), name="roadpass-subscriptions",
+                                        daemon=True)
         self._worker.start()
 
-    def _run(self) -> None:
+    def serve_forever(self, *, parent: int | None = None) -> None:
+        """Deliver in this process's foreground (``roadpass subscriptions worker``) until :meth:`close` or,
+        when ``parent`` (a process id) is given, until that process is gone: a worker started by a server
+        never outlives it."""
+        self.start(watch_commits=True)
+        while self._worker is not None and not self._stop.wait(0.5):
+            if parent is not None and os.getppid() != parent:
+                _log.warning("the process that started this delivery worker is gone: stopping")
+                break
+        self.close()
+
+    def _run(self, watch_commits: bool) -> None:
         attempted: _Round | None = None
         while not self._stop.is_set():
             self._wake.clear()
@@ -301,10 +334,21 @@ class SubscriptionService:
                 _log.exception("subscription delivery round failed")
                 attempted = None  # unrecorded outcomes: their leases run out and they are sent again
             if attempted is None:
-                self._wake.wait(_POLL_SECONDS)
+                self._idle(watch_commits)
         if attempted is not None:  # stopping: what was attempted is recorded, not sent again
             with self.store.write() as records:
                 _record(records, attempted)
+
+    def _idle(self, watch_commits: bool) -> None:
+        """Wait for work: this process's capture hook, the tick, or (``watch_commits``) a new committed event."""
+        if not watch_commits:
+            self._wake.wait(_POLL_SECONDS)
+            return
+        seen = self.latest_event()
+        deadline = time.monotonic() + _POLL_SECONDS
+        while not self._wake.wait(_WATCH_SECONDS) and time.monotonic() < deadline:
+            if self.latest_event() != seen:
+                return
 
     def _round(self, previous: _Round | None) -> _Round | None:
         """One round of the serving worker, pipelined: the previous round's outcomes are recorded in the same
@@ -371,13 +415,11 @@ def _record(records: SubscriptionRecords, attempted: _Round) -> int:
     """Record a round's outcomes; how many deliveries the receivers acknowledged."""
     for item in attempted.ended:
         _end(records, item.subscription, "roadpass")
-    for item, through in attempted.skipped:
-        records.delivered(item.id, through=through, at=now_us(), notified=False)
-    acknowledged = 0
-    for item, through, status, error in attempted.answers:
+    records.delivered(attempted.skipped, at=now_us(), notified=False)
+    acknowledged = [(item, through) for item, through, status, _error in attempted.answers if 200 <= status < 300]
+    records.delivered(acknowledged, at=now_us(), notified=True)
+    for item, _through, status, error in attempted.answers:
         if 200 <= status < 300:
-            records.delivered(item.id, through=through, at=now_us(), notified=True)
-            acknowledged += 1
             continue
         batch = item.batch_size
         if status == 413 and batch > 1:
@@ -387,4 +429,4 @@ def _record(records: SubscriptionRecords, attempted: _Round) -> int:
         else:
             wait = rules.retry_delay_us(item.attempts + 1)
         records.failed(item.id, next_try_at=now_us() + wait, batch_size=batch, error=error or f"HTTP {status}")
-    return acknowledged
+    return len(acknowledged)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from roadpass.api.deps import AccessDep
 from roadpass.passport.access import Role
 from roadpass.passport.service import AccessDenied, PassportNotFound
+from roadpass.telematics.health_chart import health_chart_svg
 from roadpass.web.routes import templates
 
 __all__ = ["mount_passport_pages", "public_facts"]
@@ -99,6 +100,7 @@ def mount_passport_pages(app: FastAPI) -> None:
             context["error"], status = str(exc), 404
         except AccessDenied as exc:
             context["error"], status = str(exc), 403
+        context["health_svg"] = health_chart_svg((context["view"] or {}).get("history") or [])  # as the role sees it
         return templates.TemplateResponse(request, "passport_view.html", context, status_code=status)
 
     @app.get("/01/{gtin}/21/{serial}", include_in_schema=False)

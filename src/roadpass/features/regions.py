@@ -1,0 +1,39 @@
+"""Hooks of the regional nodes feature (see :mod:`roadpass.features`): ``GET /nodes``, ``nodes status`` and
+``residency audit``, and the line ``roadpass serve`` prints about this node's region."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import APIRouter
+
+    from roadpass.bootstrap import Roadpass
+
+__all__ = ["api_routers", "before_serve", "cli"]
+
+
+def api_routers() -> list[APIRouter]:
+    """``GET /nodes``."""
+    from roadpass.api.routes import nodes
+
+    return [nodes.router]
+
+
+def cli(app: typer.Typer) -> None:
+    """``nodes …`` and ``residency …``."""
+    from roadpass.cli.regions import nodes_app, residency_app
+
+    app.add_typer(nodes_app, name="nodes")
+    app.add_typer(residency_app, name="residency")
+
+
+def before_serve(roadpass: Roadpass) -> list[str]:
+    """Say which region this node is in and who its peers are."""
+    regions = roadpass.regions
+    if regions.region is None:
+        return ["Regional nodes: no region set (ROADPASS_REGION): subscriptions are not projected at borders"]
+    peers = ", ".join(f"{p.node} ({p.region})" for p in regions.peers) or "none"
+    return [f"Regional node {regions.node_id} in {regions.region}, transfer policy {regions.policy().version}; "
+            f"peers: {peers}"]

@@ -1,0 +1,1 @@
+"""Regional nodes: what is personal, what may cross which border (as data), pseudonyms, and what crosses."""

@@ -1,0 +1,111 @@
+"""Node-to-node transfers: a node's peers (as configured), and a page of EPCIS events projected for one peer's
+border with a summary of what the projection did — the content of the transfer's ledger entry.
+
+A peer is another roadpass node in a known region, reached at its base url; a subscription whose webhook
+``dest`` lies under that url is a transfer to the peer's region (EPCIS 2.0 §8.2.5 subscriptions, delivered
+into the peer's ``/capture``). The events go through :func:`roadpass.regions.projection.project_event` one by
+one; an event that may only cross as an aggregate is withheld and counted (by business step) instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from roadpass.regions.model import Region
+from roadpass.regions.policy import PolicyError
+from roadpass.regions.projection import Border, project_event
+
+__all__ = ["Peer", "TransferSummary", "parse_peers", "project_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Another roadpass node: its name, its region, its base url (``https://home.example``) and, optionally,
+    the party on this node whose webhook key it signs its deliveries with (what it captured here arose in its
+    region: the residency audit judges it by that region's policy)."""
+
+    node: str
+    region: str
+    url: str
+    party: str | None = None
+
+    def serves(self, dest: str) -> bool:
+        """Whether a webhook ``dest`` lies under this peer's url (its ``/capture``, or any of its paths)."""
+        return dest.startswith(self.url.rstrip("/") + "/")
+
+    def as_json(self) -> dict[str, str]:
+        """The peer as configured."""
+        found = {"node": self.node, "region": self.region, "url": self.url}
+        return found if self.party is None else {**found, "party": self.party}
+
+
+def parse_peers(raw: Sequence[Mapping[str, Any]], regions: Mapping[str, Region]) -> tuple[Peer, ...]:
+    """The peers of ``ROADPASS_PEERS``, each checked: a mistake names its path (``peers[1].region``)."""
+    peers: list[Peer] = []
+    for i, spec in enumerate(raw):
+        for name in ("node", "region", "url"):
+            if not isinstance(spec.get(name), str) or not spec[name]:
+                raise PolicyError(f"peers[{i}].{name}", "is required (a non-empty string)")
+        if spec["region"] not in regions:
+            raise PolicyError(f"peers[{i}].region", f"{spec['region']!r} is not a known region")
+        if not spec["url"].startswith(("http://", "https://")):
+            raise PolicyError(f"peers[{i}].url", "must be an http(s) url")
+        if any(p.node == spec["node"] for p in peers):
+            raise PolicyError(f"peers[{i}].node", f"{spec['node']!r} is named twice")
+        party = spec.get("party")
+        if party is not None and (not isinstance(party, str) or not party):
+            raise PolicyError(f"peers[{i}].party", "must be a party key (a non-empty string)")
+        peers.append(Peer(spec["node"], spec["region"], spec["url"], party))
+    return tuple(peers)
+
+
+@dataclass(slots=True)
+class TransferSummary:
+    """What one transfer carried and what was done to it: events offered and sent, per field how often it was
+    removed, pseudonymised or withheld for aggregation, the rule per class, and the aggregate counts."""
+
+    origin: str
+    destination: str
+    policy_version: str
+    events: int = 0
+    sent: int = 0
+    removed: Counter[str] = field(default_factory=Counter)
+    pseudonymised: Counter[str] = field(default_factory=Counter)
+    aggregated: Counter[str] = field(default_factory=Counter)
+    bases: dict[str, str] = field(default_factory=dict)
+    aggregates: Counter[str] = field(default_factory=Counter)
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as stored with the transfer (sorted, so that equal transfers store equal text)."""
+        return {
+            "origin": self.origin, "destination": self.destination, "policyVersion": self.policy_version,
+            "events": self.events, "sent": self.sent, "withheld": self.events - self.sent,
+            "removed": dict(sorted(self.removed.items())),
+            "pseudonymised": dict(sorted(self.pseudonymised.items())),
+            "aggregated": dict(sorted(self.aggregated.items())),
+            "bases": dict(sorted(self.bases.items())),
+            "aggregatesByBizStep": dict(sorted(self.aggregates.items())),
+        }
+
+
+def project_page(events: Sequence[Mapping[str, Any]], border: Border) -> tuple[list[dict[str, Any]], TransferSummary]:
+    """``events`` as they may cross ``border`` (in order; withheld ones left out) and the summary."""
+    summary = TransferSummary(border.origin, border.destination, border.policy.version, events=len(events))
+    out: list[dict[str, Any]] = []
+    for event in events:
+        projection = project_event(event, border)
+        summary.removed.update(projection.removed)
+        summary.pseudonymised.update(projection.pseudonymised)
+        summary.aggregated.update(projection.aggregated)
+        for rule in projection.rules.values():
+            summary.bases[str(rule.data_class)] = f"{rule.decision}: {rule.basis}"
+        if projection.event is None:
+            # Only a count crosses for it (allow_aggregated): never the event itself.
+            summary.aggregates[str(event.get("bizStep") or "none")] += 1
+        else:
+            out.append(projection.event)
+    summary.sent = len(out)
+    return out, summary
