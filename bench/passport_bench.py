@@ -35,6 +35,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -156,37 +158,9 @@ async def _worker(port: int, paths: list[str], budget: list[int], deadline: floa
         writer.close()
 
 
-WORKERS = 1
-WARM_MAX = 20_000  # enough to touch every roadpass passport in every worker of the default run
-
-
-async def _sequential(port: int, paths: list[str], budget: list[int], start: int) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        while budget[0] > 0:
-            budget[0] -= 1
-            try:
-                _, keep = await _get(reader, writer, paths[(budget[0] + start) % len(paths)])
-            except (asyncio.IncompleteReadError, ConnectionError):
-                keep = False
-            if not keep:
-                writer.close()
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    finally:
-        writer.close()
-
-
-async def _warm(port: int, paths: list[str]) -> None:
-    """Warm-up, not measured: every path once over 8 connections, so both servers are measured in their
-    steady state (roadpass: views rendered and cached; the peer: nothing to warm, its store is in memory)."""
-    warm = [min(len(paths) * max(1, WORKERS), WARM_MAX)]
-    await asyncio.gather(*(_sequential(port, paths, warm, i) for i in range(8)))
-
-
 async def _load(port: int, paths: list[str], concurrency: int, requests: int, seconds: float) -> dict[str, Any]:
     budget, errors = [requests], [0]
     latencies: list[float] = []
-    await _warm(port, paths)
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
     await asyncio.gather(*(_worker(port, paths, budget, deadline, latencies, errors) for _ in range(concurrency)))
@@ -210,9 +184,89 @@ def load_main(args: argparse.Namespace) -> None:
     except ImportError:
         pass
     paths = json.loads(Path(args.paths).read_text())
-    global WORKERS
-    WORKERS = args.workers
     print(json.dumps(asyncio.run(_load(args.port, paths, args.concurrency, args.requests, args.seconds))))
+
+
+# ---------------------------------------------------------------------------------------------- warm-up
+
+#: The server process (uvicorn's or gunicorn's master) listening on each port, for the warm-up.
+SERVERS: dict[int, int] = {}
+WARM_CONNECTIONS = 4  # per worker process
+
+
+def _owners(port: int, master: int) -> dict[int, int]:
+    """Which worker process holds each client-side port of a connection to ``port`` (kernel's view)."""
+    owners: dict[int, int] = {}
+    for child in psutil.Process(master).children(recursive=True):
+        try:
+            for conn in child.net_connections(kind="tcp"):
+                if conn.laddr and conn.raddr and conn.laddr.port == port:
+                    owners[conn.raddr.port] = child.pid
+        except psutil.Error:
+            continue
+    return owners
+
+
+async def _pinned(port: int, master: int, workers: int, probe: str) -> dict[int, list[Any]]:
+    """``WARM_CONNECTIONS`` keep-alive connections per worker process: open connections (each asked one
+    request, so a worker has accepted it) until every worker holds enough or 512 were opened."""
+    pinned: dict[int, list[Any]] = {}
+    spare: list[Any] = []
+    for _ in range(64):
+        batch = [await asyncio.open_connection("127.0.0.1", port) for _ in range(8)]
+        for reader, writer in batch:
+            await _get(reader, writer, probe)
+        owners = _owners(port, master)
+        for reader, writer in batch:
+            pid = owners.get(writer.get_extra_info("sockname")[1])
+            chosen = pinned.setdefault(pid, []) if pid is not None else spare
+            (chosen if len(chosen) < WARM_CONNECTIONS else spare).append((reader, writer))
+        if len(pinned) >= workers and all(len(c) >= WARM_CONNECTIONS for c in pinned.values()):
+            break
+    for _, writer in spare:
+        writer.close()
+    return pinned
+
+
+async def _read_each(port: int, connections: list[Any], paths: list[str]) -> int:
+    """Every path once over one worker's connections (a closed connection is reopened, perhaps elsewhere)."""
+    errors = 0
+
+    async def one(index: int) -> None:
+        nonlocal errors
+        reader, writer = connections[index]
+        for path in paths[index::len(connections)]:
+            try:
+                ok, keep = await _get(reader, writer, path)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                ok, keep = False, False
+            errors += not ok
+            if not keep:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+
+    await asyncio.gather(*(one(i) for i in range(len(connections))))
+    return errors
+
+
+def warm_workers(port: int, paths: list[str], workers: int) -> None:
+    """Warm-up, not measured: every path read once by EVERY worker process of the server, so both servers
+    are measured in their steady state (roadpass: each worker's caches hold every body; the peer: nothing
+    to warm, its store is in memory). Which worker holds a connection is the kernel's choice, so the
+    connections are pinned by asking the operating system which process owns each (psutil)."""
+    master = SERVERS.get(port)
+    if master is None:
+        return
+
+    async def run() -> None:
+        started = time.perf_counter()
+        pinned = await _pinned(port, master, workers, paths[0])
+        errors = await asyncio.gather(*(_read_each(port, c, paths) for c in pinned.values()))
+        log(f"warm-up: {len(paths)} paths x {len(pinned)} worker(s) in {time.perf_counter() - started:.1f}s, "
+            f"{sum(errors)} errors")
+
+    asyncio.run(run())
 
 
 # wrk's Lua hooks: a random path of the list per request; the figures as one JSON line at the end.
@@ -246,9 +300,9 @@ def run_wrk(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, na
             env={**os.environ, "WRK_PATHS": str(tmp / f"{name}-paths.txt")},
         )
 
-    # Warm-up, not measured: the same load in rounds until the throughput of two rounds in a row agrees
-    # within 10 %, so both servers are measured in their steady state (roadpass renders a view on its
-    # first read in each worker process and serves it from memory after; the peer has nothing to warm).
+    # Warm-up, not measured, after every worker read every path (warm_workers): the same load in rounds
+    # until the throughput of two rounds in a row agrees within 10 %, so both servers are measured in
+    # their steady state (connections, allocator, the kernel's buffers).
     previous = 0.0
     for _ in range(8):
         warm = wrk(args.warm_seconds)
@@ -266,7 +320,8 @@ def run_wrk(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, na
 
 def run_load(port: int, paths: list[str], args: argparse.Namespace, tmp: Path, name: str) -> dict[str, Any]:
     """Load one server from a second process: wrk when the machine has it (Debian package ``wrk``),
-    else this script's own asyncio client (``--client python`` asks for it)."""
+    else this script's own asyncio client (``--client python`` asks for it); every worker warmed first."""
+    warm_workers(port, paths, args.workers)
     if args.client == "wrk":
         return run_wrk(port, paths, args, tmp, name)
     path_file = tmp / f"{name}-paths.json"
@@ -291,6 +346,7 @@ def serve_roadpass(paths: list[str], args: argparse.Namespace, tmp: Path, env: d
         [sys.executable, "-m", "uvicorn", "roadpass.api.app:create_app_from_environment", "--factory",
          "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
          "--loop", "auto", "--http", "auto", "--backlog", "4096"], env=env)
+    SERVERS[port] = ours.pid
     try:
         _wait(port, ours)
         result = run_load(port, paths, args, tmp, "roadpass")
@@ -363,6 +419,7 @@ def serve_peer(
         [sys.executable, "-m", "gunicorn", "--chdir", str(HERE), "--preload", "-k", "gthread", "--threads", "32",
          "-w", str(args.workers), "-b", f"127.0.0.1:{peer_port}", "--backlog", "4096", "--log-level", "warning",
          "passport_bench:make_basyx()"], env=env)
+    SERVERS[peer_port] = peer.pid
     try:
         _wait(peer_port, peer)
         sections = [(v["passportId"], s) for v in views for s in v["sections"]]

@@ -11,6 +11,10 @@ faster than that floor.
     python bench/trace_bench.py --vehicles 20000
     python bench/trace_bench.py --vehicles 20000 --db postgresql://user@host/db
     python bench/trace_bench.py --vehicles 20000 --postgres     # a throw-away local cluster
+    python bench/trace_bench.py --vehicles 20000 --both         # SQLite, then PostgreSQL, one JSON line
+
+Capture is also timed with ``--writers`` (default 2) concurrent writer processes loading the same fleet into
+an empty database beside the benchmark's own.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import pickle
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
 from roadpass.settings import Settings
+from roadpass.store.bulk import observe_copies
 from roadpass.store.parties import upsert_party
 from roadpass.trace.capture_plan import EVENT_COLUMNS, CaptureOutcome
 
@@ -151,10 +157,19 @@ class WriteRecorder:
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "rollback", self._rollback)
+        observe_copies(self._copied)
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
+        if "FROM stage_" in statement:
+            return  # the staged rows were recorded as plain inserts into their table (see _copied)
         if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
             self.pending.append((statement, parameters, many))
+
+    def _copied(self, table: str, columns: Any, rows: list[Any]) -> None:
+        """Rows PostgreSQL capture sent by COPY: replayed as the plain executemany the floor is made of."""
+        table = table.removeprefix("stage_")
+        values = ", ".join(["%s"] * len(columns))
+        self.pending.append((f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})", rows, True))
 
     def _commit(self, _conn: Any) -> None:
         writes, self.pending = self.pending, []
@@ -173,6 +188,7 @@ class WriteRecorder:
         event.remove(self.engine, "before_cursor_execute", self._statement)
         event.remove(self.engine, "commit", self._commit)
         event.remove(self.engine, "rollback", self._rollback)
+        observe_copies(self._copied, stop=True)
 
 
 def _floor_database(url: str, create: bool) -> str | None:
@@ -267,6 +283,96 @@ def storage_floor_rate(url: str, files: list[Path]) -> tuple[float, int]:
     return float(answer["events_per_s"]), int(answer["events"])
 
 
+def _side_database(url: str, workdir: Path, name: str, create: bool) -> str | None:
+    """An empty database beside the benchmark's own (a SQLite file in ``workdir``, or a PostgreSQL database)."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{workdir / f'{name}.sqlite3'}" if create else None
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = f"{parsed.database}_{name}"
+    admin = create_engine(parsed.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+            if create:
+                conn.execute(text(f'CREATE DATABASE "{database}"'))
+    except SQLAlchemyError as exc:
+        log(f"{name}: cannot {'create' if create else 'drop'} database {database}: {exc}")
+        return None
+    finally:
+        admin.dispose()
+    return parsed.set(database=database).render_as_string(hide_password=False)
+
+
+def concurrent_capture(url: str, spec: FleetSpec, fleet: Path, workdir: Path, writers: int) -> float | None:
+    """Events/s of ``writers`` ``roadpass capture``-like processes loading the fleet at once into an empty
+    database beside the benchmark's own, document i going to writer i mod ``writers``. Timed from the
+    moment every writer is ready (connected, migrated) to the last commit."""
+    target = _side_database(url, workdir, f"writers{writers}", create=True)
+    if target is None:
+        return None
+    try:
+        app = bootstrap(Settings(database_url=target, environment="test"))
+        with app.uow.write() as conn:
+            for party in fleet_parties(spec):
+                upsert_party(conn, actor="bench", key=party.key, name=party.name, role=party.role,
+                             country=party.country, gcp=party.company_prefix)
+        app.close()
+        shares = [workdir / f"share-{i}.jsonl" for i in range(writers)]
+        outs = [share.open("wb") for share in shares]
+        with fleet.open("rb") as bodies:
+            for i, body in enumerate(bodies):
+                outs[i % writers].write(body)
+        for out in outs:
+            out.close()
+        children = [
+            subprocess.Popen([sys.executable, __file__, "--capture-share", target, str(share)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            for share in shares
+        ]
+        for child in children:  # each says "ready" once bootstrapped
+            assert child.stdout is not None and child.stdout.readline().strip() == b"ready"
+        started = time.perf_counter()
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write(b"go\n")
+            child.stdin.flush()
+        events = 0
+        for child in children:
+            out, _err = child.communicate()
+            if child.returncode != 0:
+                raise SystemExit(f"a concurrent writer failed ({child.returncode})")
+            events += int(orjson.loads(out.splitlines()[-1])["events"])
+        rate = events / (time.perf_counter() - started)
+        for share in shares:
+            share.unlink()
+        log(f"{writers} concurrent writers: {events:,} events at {rate:,.0f} events/s")
+        return rate
+    finally:
+        for leftover in workdir.glob(f"writers{writers}.sqlite3*"):
+            leftover.unlink()
+        _side_database(url, workdir, f"writers{writers}", create=False)
+
+
+def capture_share(url: str, share: Path) -> int:
+    """One concurrent writer (a child process): capture ``share`` once told to go; the events stored."""
+    app = bootstrap(Settings(database_url=url, environment="test"))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    events = 0
+    try:
+        with share.open("rb") as bodies:
+            for outcome in app.trace.capture_many(bodies, actor="bench"):
+                if not isinstance(outcome, CaptureOutcome):
+                    raise SystemExit(f"capture failed: {outcome}")
+                events += outcome.stored
+    finally:
+        app.close()
+    return events
+
+
 def timed(fn: Any, *args: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn(*args)
@@ -282,15 +388,26 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200, help="samples per latency figure")
     parser.add_argument("--floor-events", type=int, default=40_000,
                         help="events in the sample the storage floor writes again (0: skip it)")
+    parser.add_argument("--writers", type=int, default=2,
+                        help="also capture the fleet with this many concurrent writer processes (0 or 1: skip)")
+    parser.add_argument("--both", action="store_true",
+                        help="SQLite and a throw-away local PostgreSQL cluster in one run, one JSON line for both")
     parser.add_argument("--replay-writes", nargs="+", help=argparse.SUPPRESS)  # the storage floor's child
+    parser.add_argument("--capture-share", nargs=2, help=argparse.SUPPRESS)  # a concurrent writer
     args = parser.parse_args()
     if args.replay_writes:
         rate, events = replay_writes(args.replay_writes[0], [Path(f) for f in args.replay_writes[1:]])
         print(orjson.dumps({"events_per_s": rate, "events": events}).decode())
         return
+    if args.capture_share:
+        events = capture_share(args.capture_share[0], Path(args.capture_share[1]))
+        print(orjson.dumps({"events": events}).decode())
+        return
 
+    scratch = None if args.db else Path(tempfile.mkdtemp(prefix="roadpass-bench-"))
+    sqlite_url = args.db or f"sqlite:///{scratch}/bench.sqlite3"
     cluster = None
-    if args.postgres:
+    if args.postgres or args.both:
         from pg import start_cluster
 
         cluster = start_cluster()
@@ -301,17 +418,23 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text("CREATE DATABASE bench"))
         admin.dispose()
-        url = cluster.url("bench")
-    else:
-        url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='roadpass-bench-')}/bench.sqlite3"
     try:
-        run(url, args)
+        if args.both and cluster is not None:
+            # The same fleet on both engines, one after the other in this run (same machine, same load).
+            lite, pg = run(sqlite_url, args), run(cluster.url("bench"), args)
+            ratio = pg["capture_events_per_s"] / max(1, lite["capture_events_per_s"])
+            result = {"sqlite": lite, "postgresql": pg, "postgresql_over_sqlite_capture": round(ratio, 2)}
+        else:
+            result = run(cluster.url("bench") if cluster is not None else sqlite_url, args)
+        print(orjson.dumps(result).decode(), flush=True)
     finally:
         if cluster is not None:
             cluster.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run(url: str, args: argparse.Namespace) -> None:
+def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     app = bootstrap(Settings(database_url=url, environment="test"))
     spec = FleetSpec(vehicles=args.vehicles, seed=args.seed)
     engine_name = app.engine.dialect.name
@@ -327,12 +450,15 @@ def run(url: str, args: argparse.Namespace) -> None:
         stride = -(-documents * spec.events_per_document // args.floor_events)
         recorder = WriteRecorder(app.engine, workdir, stride)
     events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
-    (workdir / "fleet.jsonl").unlink()
     log(f"captured {events:,} events in {documents:,} documents: {events / spent:,.0f} events/s")
     floor_rate: float | None = None
     if recorder is not None:
         recorder.stop()
         floor_rate = storage_floor(url, workdir, recorder.files) if recorder.files else None
+    writers_rate = None
+    if args.writers > 1:
+        writers_rate = concurrent_capture(url, spec, workdir / "fleet.jsonl", workdir, args.writers)
+    (workdir / "fleet.jsonl").unlink()
     with app.uow.read() as conn:
         links = int(conn.execute(text("SELECT COUNT(*) FROM link")).scalar_one())
         vins = [r[0] for r in conn.execute(text("SELECT vin FROM unit WHERE vin IS NOT NULL"))]
@@ -385,6 +511,9 @@ def run(url: str, args: argparse.Namespace) -> None:
         "reference_hash_events_per_s": round(reference_rate),
         "baseline_insert_rows_per_s": round(floor),
         "storage_floor_events_per_s": round(floor_rate) if floor_rate is not None else None,
+        "capture_share_of_floor": round(events / spent / floor_rate, 2) if floor_rate else None,
+        "capture_writers": args.writers,
+        "capture_writers_events_per_s": round(writers_rate) if writers_rate is not None else None,
         "as_built_p50_ms": p50(as_built_ms),
         "where_used_lot_p50_ms": p50(lot_samples),
         "where_used_lot_vins": lot_hits,
@@ -395,7 +524,8 @@ def run(url: str, args: argparse.Namespace) -> None:
         "peak_rss_mb": round(peak_rss_mb()),
     }
     app.close()
-    print(orjson.dumps(result).decode(), flush=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return result
 
 
 if __name__ == "__main__":

@@ -29,7 +29,10 @@ from roadpass.passport.domain import BatteryPassport
 from roadpass.passport.epr.service import EprService
 from roadpass.passport.issuing import battery_models
 from roadpass.passport.service import PassportService
+from roadpass.regions.federation_service import FederationService
 from roadpass.regions.keys import node_directory, region_key
+from roadpass.regions.peer_client import HttpPeerClient
+from roadpass.regions.recall_relay_service import RecallRelayService
 from roadpass.regions.service import RegionService
 from roadpass.resolver.service import ResolverService
 from roadpass.settings import Settings
@@ -40,10 +43,12 @@ from roadpass.store.aftermarket_service import SqlServiceRecords, SqlWarrantyRec
 from roadpass.store.compliance import SqlComplianceRecords
 from roadpass.store.engine import make_engine
 from roadpass.store.epr import SqlEprRecords
+from roadpass.store.federation import SqlFederationRecords
 from roadpass.store.ledger import SqlLedgerRecords
 from roadpass.store.master_data import SqlMasterDataRecords
 from roadpass.store.migrate import upgrade
 from roadpass.store.named_queries import SqlNamedQueryRecords
+from roadpass.store.partitions import EventPartitions
 from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
 from roadpass.store.regions import SqlRegionRecords
 from roadpass.store.software_updates import SqlSoftwareRecords
@@ -94,6 +99,9 @@ class Roadpass:
     warranty: WarrantyService
     repairer_desk: RepairerDesk
     regions: RegionService
+    partitions: EventPartitions  # PostgreSQL: the event table's months
+    federation: FederationService  # where-used across regions (docs/regions-federation.md)
+    recall_relay: RecallRelayService = field(init=False)  # recalls across regions, set below
     health: PackHealthService[BatteryPassport] = field(init=False)  # battery health from telematics, set below
 
     def close(self) -> None:
@@ -166,11 +174,16 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
         warranty=warranty,
         repairer_desk=RepairerDesk(service_records, warranty, passports=passports, changes=DataVersionProbe(engine)),
         regions=regions,
+        partitions=EventPartitions(engine),
+        federation=FederationService(regions, trace, HttpPeerClient(), api_keys={
+            p["node"]: p["apiKey"] for p in settings.peers if p.get("node") and p.get("apiKey")}),
     )
     regions.deliveries = app.subscriptions  # nodes status: outbox depth per peer subscription
     app.repairer_desk.recalls = app.recalls  # open campaigns on the repairer's VIN page
     app.resolver.recalls = app.recalls  # gs1:recallStatus: open campaigns of a scanned unit
     app.parts.recalls = app.recalls  # parts check: open campaigns of a checked part
+    app.recall_relay = RecallRelayService(StoreTransactions(uow, SqlFederationRecords), app.federation, app.recalls,
+                                          HttpPeerClient())
     app.health = PackHealthService(passports, app.telematics,
                                    cadence_seconds=settings.telematics_health_cadence_hours * 3600)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from roadpass.bootstrap import Roadpass
 from roadpass.store.passports import DataVersionProbe
 
@@ -19,3 +21,26 @@ def test_the_probe_moves_on_every_commit_on_a_sqlite_file_and_offers_no_proof_el
     assert probe.data_version() == before  # a read commits nothing
     app.epr.register_producer("p", "DE", "DE-1", models=["m"], actor="test")
     assert probe.data_version() != before  # another connection committed
+
+
+def test_a_version_seen_in_one_thread_is_never_trusted_after_a_commit_in_another(app: Roadpass) -> None:
+    """Per-connection ``data_version`` values are not comparable between threads: the probe's version is
+    process-wide, so a thread that opens its probe after a commit never repeats a version from before it."""
+    if app.engine.url.get_backend_name() != "sqlite":
+        return
+    probe = DataVersionProbe(app.engine)
+    before = probe.data_version()
+    app.epr.register_producer("p", "DE", "DE-1", models=["m"], actor="test")
+    seen: list[int | None] = []
+    thread = threading.Thread(target=lambda: seen.append(probe.data_version()))
+    thread.start()
+    thread.join()
+    assert seen[0] != before  # a new thread's first look after the commit
+    assert probe.data_version() not in (before,)  # and this thread sees the commit too
+    settled = probe.data_version()
+    other: list[int | None] = []
+    thread = threading.Thread(target=lambda: other.extend([probe.data_version(), probe.data_version()]))
+    thread.start()
+    thread.join()
+    assert other[1] == other[0]  # standing still within a thread once it has looked
+    assert probe.data_version() == other[1] and settled is not None

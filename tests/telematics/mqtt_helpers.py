@@ -10,6 +10,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from roadpass.broker import paho_poll
+
 
 class Unit:
     """A telematics unit's MQTT client: its own account, a persistent session, QoS 1."""
@@ -18,6 +20,7 @@ class Unit:
         self.connected = threading.Event()
         self.disconnects = 0
         self.acked: set[int] = set()  # mids the broker acknowledged (PUBACK)
+        paho_poll.install()  # a long test run holds many descriptors: select() stops at 1024
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
         self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(1, 1)

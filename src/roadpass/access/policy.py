@@ -34,6 +34,7 @@ __all__ = [
     "owns_key",
     "passport_role",
     "rule_table_markdown",
+    "scope_of",
     "visibility_for",
 ]
 
@@ -370,6 +371,15 @@ ROUTES: dict[tuple[str, str], Op] = {
     # Regional nodes: the node and its peers, with subscriptions' outboxes and transfers (ledgered): a party
     # sees its own subscriptions, authorities and the operator every party's (the ledger's rule).
     ("GET", "/nodes"): Op.LEDGER_READ,
+    # Where-used across regions: scoped as a where-used is; the peer side answers only a peer node's party.
+    ("GET", "/federation/where-used"): Op.TRACE_WHERE_USED,
+    ("GET", "/federation/peer/where-used"): Op.TRACE_WHERE_USED,
+    # Recalls across regions: relaying is opening a campaign elsewhere (as POST /recalls); its status is read
+    # as a campaign is; the peer side answers only a peer node's party.
+    ("POST", "/federation/recalls/{campaign_key}/relay"): Op.COMPLIANCE_WRITE,
+    ("GET", "/federation/recalls/{campaign_key}"): Op.TRACE_WHERE_USED,
+    ("POST", "/federation/peer/recalls"): Op.COMPLIANCE_WRITE,
+    ("GET", "/federation/peer/recalls/{campaign_key}"): Op.TRACE_WHERE_USED,
 }
 
 
@@ -460,6 +470,16 @@ def owns_key(principal: Principal, key: str) -> bool:
     """True when ``key`` was issued under the principal's party's GS1 company prefix."""
     party = principal.party
     return party is not None and key.startswith(owned_prefixes(party.gcp))
+
+
+def scope_of(principal: Principal) -> Visibility | None:
+    """Whose vehicles and units a caller acts on or reads about where the rule simply allows its role the
+    operation (``events.capture``, ``compliance.read``): its party's own visibility, whatever the effect, so
+    that an allowed write or a campaign's VIN list still reaches only the party's (or shared) objects. None
+    (everything) for the node operator and an open node; a caller without a visibility sees nothing."""
+    if principal.via == "open" or principal.role == PartyRole.OPERATOR:
+        return None
+    return principal.visibility or Visibility()  # fail closed: no precomputed visibility sees nothing
 
 
 def passport_role(principal: Principal, legitimate_interest_roles: Iterable[str]) -> str:

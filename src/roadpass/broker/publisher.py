@@ -18,6 +18,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from roadpass.broker import paho_poll
+
 __all__ = ["MqttPublisher", "PublisherError"]
 
 
@@ -43,6 +45,7 @@ class MqttPublisher:
 
     def connect(self, unit_key: str, username: str, password: str) -> None:
         """Connect as the unit (retrying while the broker refuses, up to ``connect_timeout``)."""
+        paho_poll.install()  # paho's select() cannot watch descriptors >= 1024
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sim-{username}"[:64], clean_session=True,
                              protocol=mqtt.MQTTv311)
         client.username_pw_set(username, password)

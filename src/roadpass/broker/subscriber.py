@@ -19,6 +19,7 @@ from typing import Any, Final, NamedTuple
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from roadpass.broker import paho_poll
 from roadpass.telematics.ingest import BatchOutcome, Inbound, IngestService
 
 __all__ = ["CLIENT_ID", "MqttIngester"]
@@ -53,6 +54,7 @@ class MqttIngester:
         self._stop = threading.Event()
         self.connected = threading.Event()
         self._worker: threading.Thread | None = None
+        paho_poll.install()  # paho's select() cannot watch descriptors >= 1024
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                                   protocol=mqtt.MQTTv311, manual_ack=True)
         self.client.username_pw_set(username, password)

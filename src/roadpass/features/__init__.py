@@ -43,6 +43,7 @@ FEATURES: tuple[str, ...] = (
     "roadpass.features.service",
     "roadpass.features.recalls",
     "roadpass.features.regions",
+    "roadpass.features.partitions",
 )
 
 

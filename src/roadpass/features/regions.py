@@ -15,16 +15,20 @@ __all__ = ["api_routers", "before_serve", "cli"]
 
 
 def api_routers() -> list[APIRouter]:
-    """``GET /nodes``."""
-    from roadpass.api.routes import nodes
+    """``GET /nodes`` and the federated where-used (``/federation/…``)."""
+    from roadpass.api.routes import federation, nodes
 
-    return [nodes.router]
+    return [nodes.router, federation.router]
 
 
 def cli(app: typer.Typer) -> None:
-    """``nodes …`` and ``residency …``."""
+    """``nodes …`` (status, demo) and ``residency …``."""
+    from roadpass.cli.federation import add_federation_commands
+    from roadpass.cli.nodes_demo import add_demo_command
     from roadpass.cli.regions import nodes_app, residency_app
 
+    add_demo_command(nodes_app)
+    add_federation_commands(nodes_app)
     app.add_typer(nodes_app, name="nodes")
     app.add_typer(residency_app, name="residency")
 

@@ -44,8 +44,8 @@ def cli(app: typer.Typer) -> None:
 
 def before_serve(roadpass: Roadpass) -> list[str]:
     """Say which resolver root the passports' QR codes carry."""
-    base = roadpass.settings.resolver_base
-    if base:
-        return [f"GS1 resolver: QR codes resolve to {base} (ROADPASS_RESOLVER_BASE)"]
-    return ["GS1 resolver: QR codes point to https://id.gs1.org; set ROADPASS_RESOLVER_BASE to this node's "
-            "public address so that printed codes resolve here"]
+    settings = roadpass.settings
+    if settings.resolver_base:
+        return [f"GS1 resolver: QR codes resolve to {settings.resolver_base} (ROADPASS_RESOLVER_BASE)"]
+    return [f"GS1 resolver: QR codes resolve to {settings.resolver_root}; set ROADPASS_RESOLVER_BASE to this "
+            "node's public address before printing codes for the field"]

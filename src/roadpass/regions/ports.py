@@ -14,6 +14,9 @@ from roadpass.ledger.chain import Subject
 __all__ = [
     "DeliveryStateLike",
     "DeliveryStates",
+    "PeerClient",
+    "PeerUnavailable",
+    "RecallPeerClient",
     "StoredItem",
     "SubscriptionLike",
     "TransferRecords",
@@ -118,4 +121,34 @@ class DeliveryStates(Protocol):
 
     def overview(self, *, party_scope: int | None) -> Sequence[DeliveryStateLike]:
         """Every subscription the caller may see with where its deliveries stand."""
+        ...
+
+
+class PeerUnavailable(Exception):
+    """A peer node did not answer: down, timed out, or refused (``reason`` says which, for the answer)."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(f"{status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class PeerClient(Protocol):
+    """How this node asks a peer node through the peer's documented API (an authenticated machine client)."""
+
+    def where_used(self, url: str, api_key: str, identifier: str, *, timeout: float) -> dict[str, Any]:
+        """The peer's where-used answer for ``identifier``, projected by the peer for this node's region;
+        :class:`PeerUnavailable` when the peer does not answer in ``timeout`` seconds or refuses."""
+        ...
+
+
+class RecallPeerClient(Protocol):
+    """How this node hands a recall campaign to a peer node and asks it for its completion counts."""
+
+    def open_recall(self, url: str, api_key: str, definition: dict[str, Any], *, timeout: float) -> None:
+        """The peer opens the campaign (or has it already); :class:`PeerUnavailable` otherwise."""
+        ...
+
+    def recall_report(self, url: str, api_key: str, campaign_key: str, *, timeout: float) -> dict[str, Any]:
+        """The peer's completion counts by market; :class:`PeerUnavailable` when there are none."""
         ...

@@ -22,7 +22,14 @@ from roadpass.regions.policy import PolicyError, TransferPolicy, load_classifica
 from roadpass.regions.ports import DeliveryStates, SubscriptionLike, TransferRecords, TransferRow
 from roadpass.regions.projection import Border
 from roadpass.regions.pseudonymise import Pseudonymiser
-from roadpass.regions.transfer import Peer, parse_peers, project_page
+from roadpass.regions.transfer import (
+    UNKNOWN_REGION,
+    Peer,
+    external_destination,
+    parse_peers,
+    project_page,
+    unknown_destination_policy,
+)
 
 __all__ = ["TRANSFER_ACTION", "NodeStatus", "PeerStatus", "RegionService"]
 
@@ -124,18 +131,29 @@ class RegionService:
             raise PolicyError("ROADPASS_REGION", "this node has no region: it has no borders")
         return Border(self.region, peer.region, self.policy(), self.classification, self._pseudonymiser)
 
+    def unknown_border(self) -> Border:
+        """The border to a destination that is no peer: a foreign region no rule names, where only non-personal
+        data may go (:func:`roadpass.regions.transfer.unknown_destination_policy`, GDPR Art. 44)."""
+        if self.region is None or self._pseudonymiser is None:
+            raise PolicyError("ROADPASS_REGION", "this node has no region: it has no borders")
+        return Border(self.region, UNKNOWN_REGION, unknown_destination_policy(self.policy()), self.classification,
+                      self._pseudonymiser)
+
     def project(self, subscription: SubscriptionLike,
                 events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The subscriptions feature's projector: ``events`` as they may go to the subscription's destination,
-        and what was done to them. A destination that is no peer is left alone (empty summary); a transfer to
-        a peer is recorded and ledgered, with who asked, the basis per class and what was removed,
-        pseudonymised or withheld, before the events leave."""
-        peer = None if self.region is None else self.peer_for(subscription.request.dest)
-        if peer is None or not events:
+        and what was done to them. On a node without a region nothing is projected (empty summary). A
+        destination that is no peer is projected as a foreign region no rule names (only non-personal data
+        crosses). Each transfer is recorded and ledgered, with who asked, the basis per class and what was
+        removed, pseudonymised or withheld, before the events leave."""
+        if self.region is None or not events:
             return events, {}
-        sent, summary = project_page(events, self.border(peer))
+        dest = subscription.request.dest
+        peer = self.peer_for(dest)
+        sent, summary = project_page(events, self.border(peer) if peer is not None else self.unknown_border())
         body = summary.as_json()
-        row = TransferRow(peer=peer.node, origin=summary.origin, destination=summary.destination,
+        where = peer.node if peer is not None else external_destination(dest)
+        row = TransferRow(peer=where, origin=summary.origin, destination=summary.destination,
                           subscription_id=subscription.id, subscriber=subscription.party or subscription.actor,
                           policy_version=summary.policy_version, events=summary.events, sent=summary.sent,
                           summary=body, at=time.time_ns() // 1000)

@@ -13,12 +13,30 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from roadpass.regions.model import Region
-from roadpass.regions.policy import PolicyError
+from roadpass.regions.model import DataClass, Decision, Region, TransferRule
+from roadpass.regions.policy import PolicyError, TransferPolicy
 from roadpass.regions.projection import Border, project_event
 
-__all__ = ["Peer", "TransferSummary", "parse_peers", "project_page"]
+__all__ = [
+    "UNKNOWN_REGION",
+    "Peer",
+    "TransferSummary",
+    "external_destination",
+    "parse_peers",
+    "project_page",
+    "unknown_destination_policy",
+]
+
+#: The region of a destination no peer names (docs/regions.md, "Destinations that are not peers").
+UNKNOWN_REGION = "unknown"
+_UNKNOWN_BASIS = "unknown-destination"
+_UNKNOWN_CITATION = (
+    "Regulation (EU) 2016/679 Art. 44: personal data goes to a third country only if the conditions of Chapter V "
+    "are complied with; a destination that is no known peer lies in no known region, so no adequacy decision "
+    "(Art. 45) or appropriate safeguard (Art. 46) can be shown for it, and pseudonymised data is personal data "
+    "too (Recital 26): only non-personal data crosses")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +127,25 @@ def project_page(events: Sequence[Mapping[str, Any]], border: Border) -> tuple[l
             out.append(projection.event)
     summary.sent = len(out)
     return out, summary
+
+
+def unknown_destination_policy(policy: TransferPolicy) -> TransferPolicy:
+    """``policy`` as it applies to a subscription whose destination is no known peer, taken as a foreign region
+    no rule names (:data:`UNKNOWN_REGION`): non-personal data as the policy says for any destination
+    (its rules to ``*`` and its default), every other class denied under GDPR Art. 44."""
+    rules = tuple(rule for rule in policy.rules
+                  if rule.destination == "*" and rule.data_class is DataClass.NON_PERSONAL)
+    defaults: dict[DataClass, TransferRule] = {
+        data_class: TransferRule("*", "*", data_class, Decision.DENY, _UNKNOWN_BASIS, _UNKNOWN_CITATION)
+        for data_class in DataClass if data_class is not DataClass.NON_PERSONAL}
+    if DataClass.NON_PERSONAL in policy.defaults:
+        defaults[DataClass.NON_PERSONAL] = policy.defaults[DataClass.NON_PERSONAL]
+    unknown = Region(key=UNKNOWN_REGION, city="(not known)", country="(not known)",
+                     law="none known: the destination is no peer of this node", source="docs/regions.md")
+    return TransferPolicy(version=policy.version, rules=rules, defaults=defaults,
+                          regions={**policy.regions, UNKNOWN_REGION: unknown})
+
+
+def external_destination(dest: str) -> str:
+    """How a transfer to a destination that is no peer is recorded: ``external:<host[:port]>``."""
+    return f"external:{urlsplit(dest).netloc}"[:100]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from roadpass.aftermarket.network.model import (
     Approval,
@@ -54,6 +54,13 @@ def _latest(table: Any, key: str) -> Any:
     newest = select(table.c[key], func.max(table.c.version).label("v")).group_by(table.c[key]).subquery()
     return select(table).join(newest, (newest.c[key] == table.c[key]) & (newest.c.v == table.c.version))
 
+
+# The parts check's two statements, built once: a check is answered in milliseconds, so building and
+# coercing the SQL construct on every call would be a visible share of it.
+_REPORT = an.aftermarket_part_report
+_LATEST_REPORT = (select(_REPORT.c.status, _REPORT.c.reported_at, _REPORT.c.reference, _REPORT.c.actor)
+                  .where(_REPORT.c.part_key == bindparam("part_key")).order_by(_REPORT.c.id.desc()).limit(1))
+_LOG_CHECK = an.aftermarket_part_check.insert()
 
 class SqlNetworkRecords:
     """The repair network's tables on an open connection."""
@@ -219,9 +226,7 @@ class SqlPartRecords:
 
     def stolen(self, part_key: str) -> StolenReport | None:
         """The standing stolen report of a part (the latest report, when it says stolen)."""
-        t = an.aftermarket_part_report
-        row = self.conn.execute(select(t.c.status, t.c.reported_at, t.c.reference, t.c.actor)
-                                .where(t.c.part_key == part_key).order_by(t.c.id.desc()).limit(1)).first()
+        row = self.conn.execute(_LATEST_REPORT, {"part_key": part_key}).first()
         if row is None or row.status != "stolen":
             return None
         return StolenReport(int(row.reported_at), row.reference, row.actor)
@@ -235,9 +240,9 @@ class SqlPartRecords:
     def log_check(self, *, checked_at: int, part_key: str, maker_key: str | None, checker: str,
                   vin: str | None, verdict: str, reasons: str) -> None:
         """Store one check in the maker's log."""
-        self.conn.execute(an.aftermarket_part_check.insert().values(
-            checked_at=checked_at, part_key=part_key[:300], maker_key=maker_key, checker=checker[:300],
-            vin=None if vin is None else vin[:100], verdict=verdict, reasons=reasons))
+        self.conn.execute(_LOG_CHECK, {
+            "checked_at": checked_at, "part_key": part_key[:300], "maker_key": maker_key, "checker": checker[:300],
+            "vin": None if vin is None else vin[:100], "verdict": verdict, "reasons": reasons})
 
     def checks(self, *, maker_key: str | None, limit: int) -> list[dict[str, Any]]:
         """The most recent checks (of one maker's parts), newest first."""

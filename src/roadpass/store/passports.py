@@ -254,8 +254,12 @@ class DataVersionProbe:
     """:class:`roadpass.passport.ports.ChangeProbe` on SQLite's ``PRAGMA data_version``.
 
     The value a connection reports changes whenever another connection commits to the database file, so
-    a read-only probe connection per thread (it never writes) sees every commit. Only a file database has
-    such a value; on PostgreSQL or an in-memory database there is no proof and :meth:`data_version` is None.
+    a read-only probe connection per thread (it never writes) sees every commit. Those values are per
+    connection and cannot be compared between threads (a probe opened after a commit may start lower than
+    another thread's), so each thread turns a change of its own value into a step of one process-wide
+    counter, and a thread's first look counts as a change: a version is then never the same before and
+    after a commit, whichever thread asks. Only a file database has such a value; on PostgreSQL or an
+    in-memory database there is no proof and :meth:`data_version` is None.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -265,13 +269,23 @@ class DataVersionProbe:
             else None
         )
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._version = 0
 
     def data_version(self) -> int | None:
-        """This thread's probe connection's ``data_version`` (``None`` when there is no file database)."""
+        """A process-wide version that moves whenever this thread's probe sees a commit (``None`` when there
+        is no file database)."""
         if self._file is None:
             return None
-        probe: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        local = self._local
+        probe: sqlite3.Connection | None = getattr(local, "conn", None)
         if probe is None:
             probe = sqlite3.connect(f"file:{self._file}?mode=ro", uri=True, check_same_thread=False)
-            self._local.conn = probe
-        return int(probe.execute("PRAGMA data_version").fetchone()[0])
+            local.conn, local.seen = probe, None
+        seen = int(probe.execute("PRAGMA data_version").fetchone()[0])
+        if seen != local.seen:
+            with self._lock:
+                self._version += 1
+                local.seen = seen
+                return self._version
+        return self._version

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
@@ -10,12 +11,14 @@ from sqlalchemy import Connection, and_, bindparam, exists, false, or_, select
 
 from roadpass.store import tables as t
 from roadpass.trace.epcis.model import Role
+from roadpass.trace.genealogy import AsBuiltNode, LinkKind
 from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken, Visibility
 from roadpass.trace.stored import StoredEvent
-from roadpass.trace.timeutil import iso_utc
+from roadpass.trace.timeutil import FOREVER, iso_utc
 
 __all__ = [
-    "capture_job", "capture_jobs", "event_by_id", "event_values", "known_epcs", "query_events", "visibility_clause",
+    "capture_job", "capture_jobs", "event_by_id", "event_values", "known_epcs", "query_events", "vehicle_children",
+    "visibility_clause",
 ]
 
 
@@ -233,3 +236,48 @@ def known_epcs(conn: Connection, *, after: str | None, limit: int, visibility: V
     if after is not None:
         stmt = stmt.where(listed.c.key > after)
     return [str(v) for v in conn.execute(stmt).scalars()]
+
+
+# LinkKind by stored code: a dict look-up per row, not an Enum call (a vehicle has dozens of direct parts).
+_LINK_KINDS = {int(kind): kind for kind in LinkKind}
+
+
+def vehicle_children(
+    conn: Connection, asked: Sequence[tuple[str, int]], among: Collection[str] | None = None
+) -> dict[tuple[str, int], tuple[AsBuiltNode, str | None]]:
+    """Per (VIN, instant) asked: the vehicle with its direct children at that instant (a one-level as-built
+    tree; with ``among``, only the children with one of those keys) and its market; VINs no vehicle carries
+    are absent.
+
+    One statement for the whole set: the vehicles by VIN (partial index) and every link under them that was
+    open at some asked instant (covering index by parent); each pair then keeps the links open at its own
+    instant, valid_from <= at < valid_to as in the recursive as-built read."""
+    if not asked:
+        return {}
+    v, c, lk = t.unit.alias("vehicle"), t.unit.alias("child"), t.link
+    earliest, latest = min(at for _vin, at in asked), max(at for _vin, at in asked)
+    on = and_(lk.c.parent_id == v.c.id, lk.c.valid_to > earliest, lk.c.valid_from <= latest)
+    if among is not None:
+        on = and_(on, lk.c.child_id.in_(select(t.unit.c.id).where(t.unit.c.key.in_(sorted(among)))))
+    stmt = (
+        select(v.c.vin, v.c.key, v.c.market, c.c.key.label("child"), lk.c.kind, lk.c.valid_from, lk.c.valid_to)
+        .select_from(v.outerjoin(lk, on).outerjoin(c, c.c.id == lk.c.child_id))
+        .where(v.c.vin.in_(sorted({vin for vin, _at in asked})))
+        .order_by(v.c.vin, lk.c.kind, c.c.key)
+    )
+    rows: dict[str, list[Any]] = {}
+    for row in conn.execute(stmt):
+        rows.setdefault(str(row.vin), []).append(row)
+    out: dict[tuple[str, int], tuple[AsBuiltNode, str | None]] = {}
+    for vin, at in asked:
+        found = rows.get(vin)
+        if not found:
+            continue
+        head = found[0]
+        children = [
+            AsBuiltNode(str(r.child), _LINK_KINDS[r.kind], int(r.valid_from),
+                        None if r.valid_to == FOREVER else int(r.valid_to))
+            for r in found if r.child is not None and r.valid_from <= at < r.valid_to
+        ]
+        out[(vin, at)] = (AsBuiltNode(str(head.key), vin=vin, children=children), head.market)
+    return out

@@ -6,7 +6,7 @@ decides nothing (the rules live in :mod:`roadpass.trace.capture_plan`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -108,9 +108,7 @@ class SqlTraceRecords:
     def intern_units(self, units: Mapping[str, tuple[int, str | None]]) -> tuple[dict[str, int], set[int]]:
         """Row ids for canonical keys, creating the missing units (units are never renumbered, so known
         ones are remembered; the ones created here only once the transaction commits)."""
-        ids, created = w.intern_units(self.conn, units, self.units)
-        self.units.remember({key: uid for key, uid in ids.items() if uid not in created})
-        return ids, created
+        return w.intern_units(self.conn, units, self.units)
 
     def next_event_pk(self) -> int:
         """The row id the next event gets (the writer lock is held)."""
@@ -231,6 +229,13 @@ class SqlTraceRecords:
         prefixes = self.conn.exec_driver_sql("SELECT gcp, name FROM party WHERE gcp IS NOT NULL")
         suppliers = {str(gcp): str(name) for gcp, name in prefixes}
         return gen_store.where_used_indexed(self.conn, self.index, target, at, suppliers=suppliers)
+
+    def vehicle_children(
+        self, asked: Sequence[tuple[str, int]], among: Collection[str] | None = None
+    ) -> dict[tuple[str, int], tuple[AsBuiltNode, str | None]]:
+        """Per (VIN, instant): the vehicle with its direct children then (only ``among`` when given), and its
+        market (one statement)."""
+        return reads.vehicle_children(self.conn, asked, among)
 
     def query_events(self, query: EventQuery) -> tuple[list[StoredEvent], PageToken | None]:
         """One page of events matching ``query``."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
 
-from roadpass.store.bulk import bulk_insert, chunks, next_id, placeholder
+from roadpass.store.bulk import bulk_insert, chunks, insert_new_keys, placeholder
+from roadpass.store.engine import is_postgresql
 from roadpass.trace.capture_plan import EVENT_COLUMNS
 from roadpass.trace.epcis.model import Role
 from roadpass.trace.genealogy import ContainmentStep, Edge, LinkKind
@@ -35,21 +36,35 @@ def _in(conn: Connection, values: Sequence[Any]) -> str:
     return ", ".join([placeholder(conn)] * len(values))
 
 
+def _among(conn: Connection, values: Sequence[Any]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Per part of ``values``: the membership test to put after a column, and its parameters.
+
+    PostgreSQL: every value in one array parameter (``= ANY(%s)``), one statement whatever the count, whose
+    text the driver need not parse again for each length of list. SQLite: ``IN (?, …)`` lists of at most
+    :data:`CHUNK` values (its bound-variable limit)."""
+    if is_postgresql(conn.engine):
+        if values:
+            yield "= ANY(%s)", (list(values),)
+        return
+    for part in chunks(values):
+        yield f"IN ({_in(conn, part)})", tuple(part)
+
+
 def existing_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
     """Which of ``hashes`` are stored already (capture is idempotent on the event hash ID)."""
     found: set[str] = set()
-    for part in chunks(list(hashes)):
-        sql = f"SELECT hash_id FROM epcis_event WHERE hash_id IN ({_in(conn, part)})"
-        found.update(row[0] for row in conn.exec_driver_sql(sql, tuple(part)))
+    for test, params in _among(conn, list(hashes)):
+        sql = f"SELECT hash_id FROM epcis_event WHERE hash_id {test}"
+        found.update(row[0] for row in conn.exec_driver_sql(sql, params))
     return found
 
 
 def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
     """eventID → (row id, hash ID) for those of ``event_ids`` that are stored."""
     found: dict[str, tuple[int, str]] = {}
-    for part in chunks(list(event_ids)):
-        sql = f"SELECT event_id, id, hash_id FROM epcis_event WHERE event_id IN ({_in(conn, part)})"
-        for event_id, pk, hash_id in conn.exec_driver_sql(sql, tuple(part)):
+    for test, params in _among(conn, list(event_ids)):
+        sql = f"SELECT event_id, id, hash_id FROM epcis_event WHERE event_id {test}"
+        for event_id, pk, hash_id in conn.exec_driver_sql(sql, params):
             found[event_id] = (int(pk), hash_id)
     return found
 
@@ -101,24 +116,25 @@ def intern_units(
 ) -> tuple[dict[str, int], set[int]]:
     """Ids for canonical identifiers, creating the missing ones; ``keys`` maps key → (kind, VIN or None).
 
-    Returns the ids and the set of ids created now (units that have no stored facts yet).
+    Returns the ids and the set of ids created now (units that have no stored facts yet). Keys the cache
+    does not know are inserted at once, all in one statement, where their key is new (the unique key
+    decides, so two writers never store one unit twice); only the keys that were stored already are looked
+    up, in one more statement.
     """
     ids, unknown = cache.lookup(keys) if cache is not None else ({}, list(keys))
-    for part in chunks(unknown):
-        sql = f"SELECT key, id FROM unit WHERE key IN ({_in(conn, part)})"
-        ids.update((key, int(pk)) for key, pk in conn.exec_driver_sql(sql, tuple(part)))
-    missing = [key for key in unknown if key not in ids]
-    created: set[int] = set()
-    if missing:
-        start = next_id(conn, "unit")
-        rows = []
-        for offset, key in enumerate(missing):
-            kind, vin = keys[key]
-            ids[key] = start + offset
-            created.add(start + offset)
-            rows.append((start + offset, key, kind, vin))
-        bulk_insert(conn, "unit", ("id", "key", "kind", "vin"), rows)
-    return ids, created
+    if not unknown:
+        return ids, set()
+    made = insert_new_keys(conn, "unit", ("kind", "vin"), {key: keys[key] for key in unknown})
+    ids.update(made)
+    stored = [key for key in unknown if key not in made]
+    found: dict[str, int] = {}
+    for test, params in _among(conn, stored):
+        sql = f"SELECT key, id FROM unit WHERE key {test}"
+        found.update((key, int(pk)) for key, pk in conn.exec_driver_sql(sql, params))
+    ids.update(found)
+    if cache is not None:  # committed units keep their ids; the ones made here only once this commits
+        cache.remember(found)
+    return ids, set(made.values())
 
 
 def insert_events(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -135,13 +151,13 @@ def last_child_step(conn: Connection, child_ids: Sequence[int]) -> dict[int, int
     """For each unit, the time of the latest aggregation fact naming it as a child (declared errors excluded)."""
     out: dict[int, int] = {}
     mark = placeholder(conn)
-    for part in chunks(list(child_ids)):
+    for test, params in _among(conn, list(child_ids)):
         sql = (
             "SELECT c.unit_id, MAX(e.event_time) FROM event_epc c JOIN epcis_event e ON e.id = c.event_pk "
-            f"WHERE c.role = {mark} AND c.unit_id IN ({_in(conn, part)}) AND e.event_type = 'AggregationEvent' "
+            f"WHERE c.role = {mark} AND c.unit_id {test} AND e.event_type = 'AggregationEvent' "
             "AND NOT EXISTS (SELECT 1 FROM error_declaration d WHERE d.event_pk = e.id) GROUP BY c.unit_id"
         )
-        out.update((int(u), int(t)) for u, t in conn.exec_driver_sql(sql, (int(Role.CHILD), *part)))
+        out.update((int(u), int(t)) for u, t in conn.exec_driver_sql(sql, (int(Role.CHILD), *params)))
     return out
 
 
@@ -149,12 +165,12 @@ def open_containment(conn: Connection, child_ids: Sequence[int]) -> dict[int, tu
     """child → (link id, parent, start) for children currently inside a parent."""
     out: dict[int, tuple[int, int, int]] = {}
     mark = placeholder(conn)
-    for part in chunks(list(child_ids)):
+    for test, params in _among(conn, list(child_ids)):
         sql = (
             "SELECT child_id, id, parent_id, valid_from FROM link "
-            f"WHERE child_id IN ({_in(conn, part)}) AND valid_to = {mark} AND kind = {mark}"
+            f"WHERE child_id {test} AND valid_to = {mark} AND kind = {mark}"
         )
-        for child, link_id, parent, start in conn.exec_driver_sql(sql, (*part, FOREVER, int(LinkKind.CONTAINS))):
+        for child, link_id, parent, start in conn.exec_driver_sql(sql, (*params, FOREVER, int(LinkKind.CONTAINS))):
             out[int(child)] = (int(link_id), int(parent), int(start))
     return out
 
@@ -195,14 +211,9 @@ def replace_containment(conn: Connection, child: int, edges: Sequence[Edge]) -> 
 
 def insert_links(conn: Connection, edges: Iterable[Edge]) -> None:
     """Insert genealogy links."""
-    batch = list(edges)
-    if not batch:
-        return
-    start = next_id(conn, "link")
-    rows = [(start + i, *edge) for i, edge in enumerate(batch)]
-    bulk_insert(
-        conn, "link", ("id", "parent_id", "child_id", "kind", "valid_from", "valid_to", "event_pk", "closed_by"), rows
-    )
+    # The link's id is the database's own (SQLite: the rowid; PostgreSQL: the column's sequence).
+    bulk_insert(conn, "link", ("parent_id", "child_id", "kind", "valid_from", "valid_to", "event_pk", "closed_by"),
+                edges if isinstance(edges, list) else list(edges))
 
 
 def close_links(conn: Connection, closes: Sequence[tuple[int, int, int]]) -> None:
@@ -229,21 +240,21 @@ def location_countries(conn: Connection, keys: Iterable[str]) -> dict[str, str]:
     """Country (ISO 3166-1 alpha-2) of business locations known from master data."""
     wanted = sorted(set(keys))
     out: dict[str, str] = {}
-    for part in chunks(wanted):
+    for test, params in _among(conn, wanted):
         sql = (
             "SELECT key, country, version FROM vocabulary_element "
-            f"WHERE key IN ({_in(conn, part)}) AND country IS NOT NULL ORDER BY version"
+            f"WHERE key {test} AND country IS NOT NULL ORDER BY version"
         )
-        out.update((key, country) for key, country, _v in conn.exec_driver_sql(sql, tuple(part)))
+        out.update((key, country) for key, country, _v in conn.exec_driver_sql(sql, params))
     return out
 
 
 def market_times(conn: Connection, units: Sequence[int]) -> dict[int, int]:
     """When each unit's recorded market was set (units with none are left out)."""
     out: dict[int, int] = {}
-    for part in chunks(sorted(set(units))):
-        sql = f"SELECT id, market_time FROM unit WHERE market_time IS NOT NULL AND id IN ({_in(conn, part)})"
-        out.update((int(u), int(t)) for u, t in conn.exec_driver_sql(sql, tuple(part)))
+    for test, params in _among(conn, sorted(set(units))):
+        sql = f"SELECT id, market_time FROM unit WHERE market_time IS NOT NULL AND id {test}"
+        out.update((int(u), int(t)) for u, t in conn.exec_driver_sql(sql, params))
     return out
 
 

@@ -7,7 +7,7 @@ answer from the stored rows and the store's in-memory genealogy index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from roadpass.ledger.chain import Subject
@@ -149,6 +149,13 @@ class TraceRecords(Protocol):
 
     def where_used(self, target: int, at: int | None) -> WhereUsedResult:
         """Every top-level holder of ``target`` (at ``at``, or ever), rolled up by market and supplier."""
+        ...
+
+    def vehicle_children(
+        self, asked: Sequence[tuple[str, int]], among: Collection[str] | None = None
+    ) -> dict[tuple[str, int], tuple[AsBuiltNode, str | None]]:
+        """Per (VIN, instant): the vehicle with its direct children then (only ``among`` when given), and its
+        market (unknown VINs absent)."""
         ...
 
     def query_events(self, query: EventQuery) -> tuple[list[StoredEvent], PageToken | None]:

@@ -14,7 +14,7 @@ import os
 import sys
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -166,6 +166,9 @@ class TraceService:
     @staticmethod
     def _apply(records: TraceRecords, parsed: ParsedCapture, actor: str, behaviour: str) -> CaptureOutcome:
         """Plan and persist ``parsed`` inside the open write transaction, with one ledger entry."""
+        # One document at a time from here to the commit: the ledger chain's head is appended in order, the
+        # genealogy index follows new links and units by id (ids must commit in id order), and containment is
+        # planned against the stored state of the children this document names (docs/postgresql.md).
         records.lock_writer()
         now = now_us()
         capture_id = uuid.uuid4().hex
@@ -339,6 +342,23 @@ class TraceService:
         if not kept:
             raise Hidden(identifier)
         return unit, redact_where_used(WhereUsedResult.from_hits(kept), visibility)
+
+    def vehicles_children_at(
+        self, asked: Sequence[tuple[str, int]], *, among: Collection[str] | None = None,
+        visibility: Visibility | None = None,
+    ) -> dict[tuple[str, int], AsBuiltNode]:
+        """Children of many vehicles at given times: per (VIN, instant UTC µs) asked, the vehicle with its
+        direct children at that instant (a one-level :meth:`as_built`; with ``among``, only the children
+        with one of those keys), read in one statement. VINs no vehicle carries are absent; :class:`Hidden`
+        (naming the VIN) when ``visibility`` does not see one."""
+        with self.store.read() as records:
+            found = records.vehicle_children(asked, among)
+        out: dict[tuple[str, int], AsBuiltNode] = {}
+        for (vin, at), (tree, market) in found.items():
+            if visibility is not None and not visibility.sees_unit(tree.key, market):
+                raise Hidden(vin)
+            out[(vin, at)] = tree
+        return out
 
 
 def _resolve(records: TraceRecords, identifier: str, visibility: Visibility | None) -> UnitRef:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
-from roadpass.api.deps import AppDep
+from roadpass.access.policy import scope_of
+from roadpass.api.deps import AccessDep, AppDep
 from roadpass.telematics.software.model import STATES
 from roadpass.telematics.software.service import NotFound
 from roadpass.web.routes import templates
@@ -18,16 +19,18 @@ def mount_software_pages(app: FastAPI) -> None:
     """Add ``/ui/software`` (campaigns) and ``/ui/software/{key}`` (one campaign) to ``app``."""
 
     @app.get("/ui/software", response_class=HTMLResponse, include_in_schema=False)
-    def software_page(request: Request, rp: AppDep) -> Response:
+    def software_page(request: Request, rp: AppDep, access: AccessDep) -> Response:
         service = rp.software_updates
-        campaigns = [service.campaign_status(c.key, claims_limit=0) for c in service.campaigns()]
+        # Counts and VINs over the vehicles the caller's party sees (compliance.read allows the role).
+        seen = scope_of(access.principal)
+        campaigns = [service.campaign_status(c.key, claims_limit=0, visibility=seen) for c in service.campaigns()]
         return templates.TemplateResponse(request, "software.html", {
             "campaigns": campaigns, "types": service.vehicle_types(), "status": None, "states": STATES})
 
     @app.get("/ui/software/{key}", response_class=HTMLResponse, include_in_schema=False)
-    def campaign_page(request: Request, rp: AppDep, key: str) -> Response:
+    def campaign_page(request: Request, rp: AppDep, access: AccessDep, key: str) -> Response:
         try:
-            status = rp.software_updates.campaign_status(key)
+            status = rp.software_updates.campaign_status(key, visibility=scope_of(access.principal))
         except NotFound:
             return templates.TemplateResponse(request, "software.html", {
                 "campaigns": [], "types": [], "status": None, "states": STATES, "missing": key}, status_code=404)

@@ -298,11 +298,13 @@ class RepairNetworkService:
                              rule=decision.rule, op_id=op_id, tables=["aftermarket_security_request"])
         return AccessGrant(request, token)
 
-    def use_credential(self, *, actor: str, token: str, vin: str, function: str) -> CredentialUse:
+    def use_credential(self, *, actor: str, token: str, vin: str, function: str,
+                       caller_party: str | None = None) -> CredentialUse:
         """Present a credential for ``function`` on ``vin``: accepted only inside its scope and lifetime and
         while the person's authorisation (and the employer's approval) still stand — checked now, so that a
-        revocation takes effect at once. Every use is stored and ledgered; an unknown credential raises
-        :class:`NotFound` (there is no request to attribute it to)."""
+        revocation takes effect at once — and only by the person's employer (``caller_party``; None: the
+        operator), as the request was: the credential is personal, not a bearer pass. Every use is stored and
+        ledgered; an unknown credential raises :class:`NotFound` (there is no request to attribute it to)."""
         at = _now()
         op_id = _op()
         with self.records.write() as records:
@@ -313,7 +315,7 @@ class RepairNetworkService:
             if reason is None:
                 person = records.authorisation(request.authorisation_key)
                 facts = RequestFacts(function, person, records.repairer(request.party_key),
-                                     tuple(records.approvals(request.party_key)), True, request.market, None)
+                                     tuple(records.approvals(request.party_key)), True, request.market, caller_party)
                 decision = decide(facts, self.rules, at)
                 reason = None if decision.granted else decision.reason
             use = CredentialUse(request.request_key, at, reason is None, reason or "within scope and lifetime", actor)

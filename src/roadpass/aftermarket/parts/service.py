@@ -19,7 +19,7 @@ from roadpass.trace.identifiers import IdentifierError, canonical_id, parse_gs1
 from roadpass.trace.query import Visibility
 from roadpass.trace.service import TraceService, UnitNotFound
 
-__all__ = ["PartsError", "PartsService", "check_json"]
+__all__ = ["CheckLog", "PartsError", "PartsService", "check_json"]
 
 # GS1 General Specifications §1.4.2: a company prefix identifies the company that issued the key; the
 # prefixes on this node change only when a party is registered, so they are re-read at most this often.
@@ -47,6 +47,66 @@ def _recall_json(recall: Any) -> dict[str, Any]:
     return {"recall": str(recall)}
 
 
+@dataclasses.dataclass(slots=True, eq=False)
+class _Pending:
+    """A check's log row waiting for its commit."""
+
+    row: dict[str, Any]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class CheckLog:
+    """The maker's check log, written by group commit: every check waits until the transaction holding its
+    row has committed (so no answered check is missing from the log after a crash), but checks arriving
+    while a log transaction runs share the next one. The database has one writer at a time (SQLite): one
+    transaction per check would queue every concurrent check behind every other; here the queue holds rows,
+    and one thread (the leader, whose own row is among them) writes them all."""
+
+    #: Rows one transaction carries at most, besides the writer's own (a bounded wait for the leader).
+    batch = 256
+
+    def __init__(self, records: Transactions[PartRecords]) -> None:
+        self.records = records
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Store ``row`` (the keyword arguments of ``PartRecords.log_check``); returns once committed, raises
+        what the transaction raised when it failed (then the check was not logged and is not answered)."""
+        mine = _Pending(row)
+        with self._cond:
+            self._queue.append(mine)
+            while self._writing and not mine.done:
+                self._cond.wait()
+            if mine.done:
+                if mine.error is not None:
+                    raise mine.error
+                return
+            self._writing = True
+            # The oldest rows, and our own with them (it is still queued: not done, and nobody was writing).
+            rows = self._queue[: self.batch]
+            if all(pending is not mine for pending in rows):
+                rows.append(mine)
+            taken = {id(pending) for pending in rows}
+            self._queue = [pending for pending in self._queue if id(pending) not in taken]
+        error: BaseException | None = None
+        try:
+            with self.records.write() as records:
+                for pending in rows:
+                    records.log_check(**pending.row)
+        except BaseException as exc:  # every waiter of this transaction learns it failed
+            error = exc
+        with self._cond:
+            for pending in rows:
+                pending.done, pending.error = True, error
+            self._writing = False
+            self._cond.notify_all()
+        if error is not None:
+            raise error
+
+
 class PartsService:
     """Parts checks and the stolen-part register; one per container."""
 
@@ -58,6 +118,7 @@ class PartsService:
         self.recalls = recalls
         self._lock = threading.Lock()
         self._prefixes: tuple[float, dict[str, str], dict[str, str]] | None = None
+        self._log = CheckLog(records)
 
     def _holders(self) -> tuple[dict[str, str], dict[str, str]]:
         """({company prefix: party key}, {party key: name}), re-read every ``_PREFIX_SECONDS``."""
@@ -104,22 +165,31 @@ class PartsService:
             check.fitted_now = [_fitted(h, visibility) for h in hits if h.current and h.vin]
         if self.recalls is not None and check.known:
             # The recall feature lists remedied campaigns too: a remedied one is not open.
-            check.recalls = [_recall_json(r) for r in self.recalls.open_recalls_for(key)
-                             if not getattr(r, "remedied", False)]
-        with self.records.write() as records:
+            # A recall names the vehicle carrying the part: withheld as fittedNow withholds it (need to know).
+            shown = {f.vin for f in check.fitted_now if f.vin} if visibility is not None else None
+            check.recalls = [{k: v for k, v in _recall_json(r).items() if k != "vin" or shown is None or v in shown}
+                             for r in self.recalls.open_recalls_for(key) if not getattr(r, "remedied", False)]
+        with self.records.read() as records:
             check.stolen = records.stolen(key)
-            assess(check)
-            records.log_check(checked_at=check.checked_at, part_key=key, maker_key=maker, checker=checker,
-                              vin=check.scanned_in, verdict=check.verdict.value, reasons="; ".join(check.reasons))
+        assess(check)
+        # Returned only once its log row is committed: an answered check is in the maker's log.
+        self._log.write({"checked_at": check.checked_at, "part_key": key, "maker_key": maker, "checker": checker,
+                         "vin": check.scanned_in, "verdict": check.verdict.value,
+                         "reasons": "; ".join(check.reasons)})
         return check
 
-    def report(self, identifier: str, *, actor: str, status: str, reference: str) -> str:
-        """Report a part ``stolen`` or ``recovered`` (ledgered); its canonical key."""
+    def report(self, identifier: str, *, actor: str, status: str, reference: str,
+               visibility: Visibility | None = None) -> str:
+        """Report a part ``stolen`` or ``recovered`` (ledgered); its canonical key. With ``visibility``, only a
+        part the caller sees or one fitted (now or before) in a vehicle it sees: ``Hidden`` or
+        ``UnitNotFound`` otherwise (a report changes every checker's verdict)."""
         if status not in ("stolen", "recovered"):
             raise PartsError("status", "stolen or recovered")
         if not reference.strip():
             raise PartsError("reference", "give the report's reference (e.g. the police case number)")
         key = self.canonical(identifier)
+        if visibility is not None and not visibility.sees_unit(key):
+            self.trace.where_used(key, visibility=visibility)  # the access policy's where-used scope decides
         op_id = uuid.uuid4().hex
         with self.records.write() as records:
             records.add_stolen_report(key, status=status, reference=reference.strip(), at=_now(), actor=actor,

@@ -416,6 +416,28 @@ class RecallService:
             whole = {c.key for c in records.campaigns() if visible_markets(viewer, c) is None}
         return [r for r in found if r.campaign_id in whole]
 
+    # --- remote campaigns: what another region's node opens the same campaign from, and reports back ----
+
+    def definition(self, key: str) -> dict[str, object]:
+        """The campaign as a request another region's node opens it from: scope, remedy, defect, dates and
+        references, none of it personal. The contact is left out: it names an official, a person (GDPR Art.
+        4(1)); each region names its own. :class:`CampaignNotFound` when there is none."""
+        with self.records.read() as records:
+            campaign = records.campaign(key)
+        if campaign is None:
+            raise CampaignNotFound(key)
+        draft = campaign.draft
+        return {"campaignKey": draft.campaign_key, "title": draft.title, "manufacturer": draft.manufacturer,
+                "defect": draft.defect.as_json(), "remedy": draft.remedy.as_json(), "scope": draft.scope.as_json(),
+                "dates": dict(draft.dates), "marketDue": dict(draft.market_due), "references": dict(draft.references)}
+
+    def completion_counts(self, key: str) -> dict[str, dict[str, int]]:
+        """Completion per market as counts only (affected, remedied, open, no longer fitted): what a regional
+        node reports back to the node that defined the campaign. :class:`CampaignNotFound`."""
+        status = self.status(key, Viewer())
+        return {m: {"affected": c.affected, "remedied": c.remedied, "open": c.open,
+                    "noLongerFitted": c.no_longer_fitted} for m, c in status.completion.items()}
+
 
 def _unit_rows(
     holders: dict[str, str | None], vehicles: list[AffectedVehicle]

@@ -2,17 +2,18 @@
 a vehicle's service history.
 
 Recording runs: parse (pure, :mod:`roadpass.aftermarket.service.model`) → check each work order against the
-genealogy (the removed part was in that vehicle at that time, the fitted part was in no other vehicle) →
-capture the part swaps as one EPCIS document (:mod:`roadpass.aftermarket.service.repair_events`) through
-:meth:`roadpass.trace.service.TraceService.capture`, so as-built, where-used and the battery passports
-learn of them exactly as of any other event → store the records and one ledger entry in one transaction.
+genealogy (the removed part was in that vehicle at that time: one read for the whole batch; the fitted part
+was in no other vehicle) → capture the part swaps as one EPCIS document
+(:mod:`roadpass.aftermarket.service.repair_events`) through :meth:`roadpass.trace.service.TraceService.capture`,
+so as-built, where-used and the battery passports learn of them exactly as of any other event → store the
+records and one ledger entry in one transaction.
 The capture's event IDs are derived from the record keys, so a batch re-sent after a failure between the
 two transactions captures nothing twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +36,7 @@ RULE = (
 )
 
 
-#: From how many work orders a batch reads its vehicles' trees with several threads, and how many.
+#: From how many fitted parts a batch reads their holders with several threads, and how many threads.
 _PARALLEL_FROM = 16
 _READERS = 3
 
@@ -93,73 +94,31 @@ class ServiceRecordService:
                 fresh.append(order)
             elif (before.vin, before.performed_at) != (order.vin, order.performed_at):
                 problems.append(WorkOrderProblem(f"$[{i}].recordKey", "is already used by another work order"))
-        trees = self._trees(orders, fresh, visibility, problems)
-        vehicles = self._vehicles(orders, trees, visibility, problems)
+        trees = self._trees(orders, visibility, problems)
+        vehicles = {tree.vin or "": tree.key for tree in trees.values()}
         self._check_parts(orders, fresh, trees, problems)
         if problems:
             raise WorkOrderInvalid(problems)
         return self._store(fresh, len(orders) - len(fresh), vehicles, actor)
 
     def _trees(
-        self, orders: Sequence[WorkOrder], fresh: Sequence[WorkOrder], visibility: Visibility | None,
-        problems: list[WorkOrderProblem],
-    ) -> dict[int, AsBuiltNode]:
-        """The vehicle as built at the time of each new work order that removes a part (by ``id(order)``).
-
-        The trees of a batch are read by a few threads at once: each read is one recursive SQL statement,
-        during which the database driver lets other threads run."""
-        index = {id(order): i for i, order in enumerate(orders)}
-        removing = [order for order in fresh if order.removed]
-
-        def read(order: WorkOrder) -> AsBuiltNode | None:
-            try:
-                return self._tree_at(order, visibility)
-            except UnitNotFound:
-                return None
-
-        if len(removing) >= _PARALLEL_FROM:
-            with ThreadPoolExecutor(max_workers=_READERS) as pool:
-                found = list(pool.map(read, removing))
-        else:
-            found = [read(order) for order in removing]
-        trees: dict[int, AsBuiltNode] = {}
-        for order, tree in zip(removing, found, strict=True):
-            if tree is None:
-                problems.append(WorkOrderProblem(f"$[{index[id(order)]}].vin",
-                                                 f"no vehicle with VIN {order.vin} is known"))
-            else:
-                trees[id(order)] = tree
+        self, orders: Sequence[WorkOrder], visibility: Visibility | None, problems: list[WorkOrderProblem]
+    ) -> dict[tuple[str, int], AsBuiltNode]:
+        """Per (VIN, time of the work), for every work order of the batch: the vehicle with those of its
+        direct children then that a work order of the batch removes, read in one statement
+        (:meth:`TraceService.vehicles_children_at`); a problem for each VIN no vehicle carries.
+        :class:`roadpass.trace.service.Hidden` when ``visibility`` does not see one."""
+        asked = [(order.vin, order.performed_at) for order in orders]
+        # Only the removed parts are looked for among each vehicle's direct children (dozens of them).
+        removed = {part for order in orders for part in order.removed}
+        trees = self.trace.vehicles_children_at(asked, among=removed, visibility=visibility)
+        for i, item in enumerate(asked):
+            if item not in trees:
+                problems.append(WorkOrderProblem(f"$[{i}].vin", f"no vehicle with VIN {item[0]} is known"))
         return trees
 
-    def _tree_at(self, order: WorkOrder, visibility: Visibility | None) -> AsBuiltNode:
-        """The vehicle as built at the time of the work. The current tree answers when every removed part is
-        a direct child whose current containment began by then (it still runs, so it held then); only
-        otherwise is the tree at that instant read (the current one is the cheaper read)."""
-        now = self.trace.as_built(order.vin, visibility=visibility)
-        held = {c.key for c in now.children if c.since is not None and c.since <= order.performed_at}
-        if all(part in held for part in order.removed):
-            return AsBuiltNode(now.key, vin=now.vin, children=[c for c in now.children if c.key in held])
-        return self.trace.as_built(order.vin, order.performed_at, visibility=visibility)
-
-    def _vehicles(
-        self, orders: Sequence[WorkOrder], trees: dict[int, AsBuiltNode], visibility: Visibility | None,
-        problems: list[WorkOrderProblem],
-    ) -> dict[str, str]:
-        """VIN → the vehicle's canonical key (from the trees already read, else resolved; problems for VINs
-        no vehicle carries)."""
-        found = {tree.vin or "": tree.key for tree in trees.values()}
-        unknown = {p.path for p in problems}
-        for i, order in enumerate(orders):
-            if order.vin in found or f"$[{i}].vin" in unknown:
-                continue
-            try:
-                found[order.vin] = self.trace.resolve(order.vin, visibility=visibility).key
-            except UnitNotFound:
-                problems.append(WorkOrderProblem(f"$[{i}].vin", f"no vehicle with VIN {order.vin} is known"))
-        return found
-
     def _check_parts(
-        self, orders: Sequence[WorkOrder], fresh: Sequence[WorkOrder], trees: dict[int, AsBuiltNode],
+        self, orders: Sequence[WorkOrder], fresh: Sequence[WorkOrder], trees: dict[tuple[str, int], AsBuiltNode],
         problems: list[WorkOrderProblem],
     ) -> None:
         """The genealogy must agree with each new work order: a removed part sat directly in that vehicle at
@@ -169,12 +128,13 @@ class ServiceRecordService:
         fitted_here: dict[str, tuple[str, int]] = {}  # part -> (VIN, time) fitted earlier in this batch
         for order in sorted(fresh, key=lambda o: o.performed_at):
             i = index[id(order)]
-            if order.removed and id(order) not in trees:
+            tree = trees.get((order.vin, order.performed_at))
+            if tree is None:
                 continue  # the VIN is unknown: already said
-            tree = trees.get(id(order))
             for j, swap in enumerate(order.parts):
                 if swap.removed is not None:
-                    reason = _removal_problem(swap.removed, order, tree, fitted_here.get(swap.removed))
+                    reason = _removal_problem(swap.removed, order, tree, fitted_here.get(swap.removed),
+                                              self._whole_tree)
                     if reason:
                         problems.append(WorkOrderProblem(f"$[{i}].parts[{j}].removed", reason))
                     fitted_here.pop(swap.removed, None)
@@ -184,6 +144,10 @@ class ServiceRecordService:
                     if reason:
                         problems.append(WorkOrderProblem(f"$[{i}].parts[{j}].fitted", reason))
                     fitted_here[swap.fitted] = (order.vin, order.performed_at)
+
+    def _whole_tree(self, order: WorkOrder) -> AsBuiltNode:
+        """The vehicle as built at the time of the work, at every depth (read only to explain a refusal)."""
+        return self.trace.as_built(order.vin, order.performed_at)
 
     def _holders(self, asked: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
         """Per (part, instant): the VINs of the vehicles holding the part then (none for a part never seen:
@@ -266,16 +230,16 @@ def _fitting_problem(order: WorkOrder, earlier: tuple[str, int] | None, holders:
 
 
 def _removal_problem(
-    part: str, order: WorkOrder, tree: AsBuiltNode | None, earlier: tuple[str, int] | None
+    part: str, order: WorkOrder, tree: AsBuiltNode, earlier: tuple[str, int] | None,
+    whole: Callable[[WorkOrder], AsBuiltNode],
 ) -> str | None:
-    """Why removing ``part`` from ``order``'s vehicle contradicts the genealogy (None when it does not)."""
+    """Why removing ``part`` from ``order``'s vehicle contradicts the genealogy (None when it does not).
+    ``tree`` holds the vehicle's direct children at the time of the work; ``whole`` reads every depth."""
     if earlier is not None:
         return None if earlier[0] == order.vin else f"is fitted to {earlier[0]} earlier in this batch"
-    if tree is None:
-        return "the vehicle's as-built record is not known"
-    if any(child.key == part for child in tree.children):  # the tree is the vehicle as built at that time
+    if any(child.key == part for child in tree.children):  # the vehicle's direct children at that time
         return None
-    inside = tree.keys()  # every unit of the tree, at any depth
+    inside = whole(order).keys()  # every unit of the tree, at any depth
     if part in inside:
         return "sits inside another part of this vehicle, not directly in it: record the work on that part"
     return f"was not in vehicle {order.vin} at {iso_utc(order.performed_at)} per the genealogy"

@@ -9,9 +9,11 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from roadpass.access.policy import scope_of
 from roadpass.aftermarket.parts.service import PartsError, check_json
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, json_body, problem
+from roadpass.api.responses import JsonResponse, hidden, json_body, problem
+from roadpass.trace.service import Hidden, UnitNotFound
 
 __all__ = ["router"]
 
@@ -37,7 +39,8 @@ def check(
 
 @router.post("/parts/reports", status_code=201, summary="Report a part stolen or recovered.")
 async def report(request: Request, app: AppDep, access: AccessDep) -> Response:
-    """``{"id", "status": "stolen"|"recovered", "reference"}`` (ledgered)."""
+    """``{"id", "status": "stolen"|"recovered", "reference"}`` (ledgered): a part the caller's party sees, or
+    one fitted in a vehicle it sees (events.capture allows the role; 404 otherwise, ledgered)."""
     body = await json_body(request, "a JSON object", "about:blank")
     if isinstance(body, Response):
         return body
@@ -50,9 +53,12 @@ async def report(request: Request, app: AppDep, access: AccessDep) -> Response:
     try:
         key = await anyio.to_thread.run_sync(lambda: app.parts.report(
             str(values["id"]), actor=access.principal.actor, status=str(values["status"]),
-            reference=str(values["reference"])))
+            reference=str(values["reference"]), visibility=scope_of(access.principal)))
     except PartsError as exc:
         return problem(422, exc.reason, field=f"$.{exc.field}")
+    except (Hidden, UnitNotFound):
+        return await anyio.to_thread.run_sync(hidden, access, f"no part is known as {values['id']!r}",
+                                              "neither the part nor a vehicle it is fitted in is the caller's")
     return JsonResponse({"key": key, "status": values["status"]}, status_code=201)
 
 

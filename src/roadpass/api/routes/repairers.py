@@ -47,6 +47,12 @@ def viewer_of(access: Access) -> Viewer:
                   everything=principal.role in ("operator", "open"))
 
 
+def _caller(access: Access) -> str | None:
+    """The party a security-related request or use is made by (None: the operator, on a repairer's behalf)."""
+    principal = access.principal
+    return principal.party.key if principal.party and principal.role != "operator" else None
+
+
 def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
     value = body.get(name)
     if value is None and not required:
@@ -216,7 +222,7 @@ async def request_access(request: Request, app: AppDep, access: AccessDep) -> Re
         key, vin, function = _text(body, "authorisation") or "", _text(body, "vin") or "", _text(body, "function") or ""
     except NetworkError as exc:
         return _bad(exc)
-    caller = principal.party.key if principal.party and principal.role != "operator" else None
+    caller = _caller(access)
     grant = await _run(lambda: app.repair_network.request_access(
         actor=principal.actor, authorisation_key=key, vin=vin, function=function, caller_party=caller,
         caller_email=principal.user))
@@ -237,7 +243,7 @@ async def use_access(request: Request, app: AppDep, access: AccessDep) -> Respon
         token, vin, function = (_text(body, "credential") or "", _text(body, "vin") or "",
                                 _text(body, "function") or "")
         use = await _run(lambda: app.repair_network.use_credential(
-            actor=access.principal.actor, token=token, vin=vin, function=function))
+            actor=access.principal.actor, token=token, vin=vin, function=function, caller_party=_caller(access)))
     except NetworkError as exc:
         return _bad(exc)
     except NotFound:

@@ -17,6 +17,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from roadpass.access.policy import scope_of
 from roadpass.api.deps import AccessDep, ActorDep, AppDep
 from roadpass.api.responses import JsonResponse, hidden, problem
 from roadpass.telematics.software.campaigns import CampaignRejected
@@ -67,13 +68,18 @@ async def add_vehicle_type(app: AppDep, actor: ActorDep, request: Request) -> Re
 
 @router.post("/software/units/{unit:path}/reports", status_code=201,
              summary="A telematics unit's software report (the MQTT payload, over HTTP).")
-async def report(unit: str, app: AppDep, actor: ActorDep, request: Request) -> Response:
-    """Kept for the vehicle the unit is fitted in at the report's time; 200 for a duplicate (same bytes)."""
+async def report(unit: str, app: AppDep, actor: ActorDep, access: AccessDep, request: Request) -> Response:
+    """Kept for the vehicle the unit is fitted in at the report's time; 200 for a duplicate (same bytes). The
+    caller's party must see the unit or that vehicle (404 otherwise, ledgered)."""
     payload = await request.body()
     received = to_us(dt.datetime.now(dt.UTC))
     try:
         outcome = await anyio.to_thread.run_sync(functools.partial(
-            app.software_updates.report, unit, payload, received, actor=actor, channel="http"))
+            app.software_updates.report, unit, payload, received, actor=actor, channel="http",
+            visibility=scope_of(access.principal)))
+    except Hidden:
+        return await anyio.to_thread.run_sync(hidden, access, f"no unit is known as {unit!r}",
+                                              "neither the unit nor its vehicle is the caller's")
     except ReportRejected as exc:
         return _issues(exc)
     except UnitNotFitted as exc:
@@ -88,14 +94,15 @@ def campaigns(app: AppDep) -> Response:
 
 
 @router.post("/software/campaigns", status_code=201, summary="Create an update campaign.")
-async def create_campaign(app: AppDep, actor: ActorDep, request: Request) -> Response:
-    """Offered at once to every vehicle it applies to by its latest report (ledgered per vehicle)."""
+async def create_campaign(app: AppDep, actor: ActorDep, access: AccessDep, request: Request) -> Response:
+    """Offered at once to every vehicle of the caller's party (or shared with it) it applies to by its latest
+    report (ledgered per vehicle)."""
     body = await _json(request)
     if isinstance(body, Response):
         return body
     try:
-        status = await anyio.to_thread.run_sync(functools.partial(app.software_updates.create_campaign, body,
-                                                                  actor=actor))
+        status = await anyio.to_thread.run_sync(functools.partial(
+            app.software_updates.create_campaign, body, actor=actor, visibility=scope_of(access.principal)))
     except CampaignRejected as exc:
         return _issues(exc)
     except AlreadyExists as exc:
@@ -105,10 +112,11 @@ async def create_campaign(app: AppDep, actor: ActorDep, request: Request) -> Res
 
 
 @router.get("/software/campaigns/{key}", summary="A campaign's vehicles by state and unconfirmed claims.")
-def campaign(key: str, app: AppDep) -> Response:
-    """Counts per state, completion (installed as the vehicles report it), each vehicle's state and why."""
+def campaign(key: str, app: AppDep, access: AccessDep) -> Response:
+    """Counts per state, completion (installed as the vehicles report it), each vehicle's state and why, over
+    the vehicles the caller's party sees (compliance.read allows the role; the VINs are scoped)."""
     try:
-        status = app.software_updates.campaign_status(key)
+        status = app.software_updates.campaign_status(key, visibility=scope_of(access.principal))
     except NotFound as exc:
         return problem(404, str(exc).strip("'\""))
     return JsonResponse(status.as_json())

@@ -5,6 +5,7 @@ Handlers are synchronous (FastAPI runs them in a worker thread): every one reads
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -24,10 +25,12 @@ router = APIRouter(tags=["Telematics"])
 
 
 def _owner_visibility(access: Access) -> Visibility | None:
-    # An own-party rule: the caller acts on units its party sees; the operator (ALLOW) on every unit.
+    # An own-party rule: the caller acts on units its party sees; the operator (ALLOW) on every unit. An
+    # authority's market mandate is for reading what is on its market, not for minting or revoking a unit's
+    # broker account (the rule table: authorities observe, they do not write).
     if access.decision.effect is Effect.ALLOW and access.decision.allowed:
         return None
-    return access.principal.visibility or Visibility()
+    return dataclasses.replace(access.principal.visibility or Visibility(), markets=frozenset())
 
 
 def _point(value: Point | Rollup) -> object:

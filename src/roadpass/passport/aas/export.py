@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import orjson
 from basyx.aas import model
 from basyx.aas.adapter.aasx import AASXWriter, DictSupplementaryFileContainer
 from basyx.aas.adapter.json.json_serialization import AASToJsonEncoder, write_aas_json_file
@@ -45,6 +46,7 @@ __all__ = [
     "export_view",
     "lookup",
     "parse_submodel_id",
+    "shell",
     "shell_id",
     "submodel_id",
     "to_json_bytes",
@@ -304,25 +306,44 @@ class AasExport:
                              write_json=True)
 
 
-def export_view(passport_id: str, battery_id: str, sections: Mapping[str, JsonValue]) -> AasExport:
-    """The shell of a passport and its seven IDTA 02035 submodels, built from a view's sections.
+def shell(passport_id: str, battery_id: str) -> model.AssetAdministrationShell:
+    """A passport's shell referring to its seven IDTA 02035 submodels by identifier (nothing is rendered).
 
     The asset is the battery itself (AAS Part 1 V3.0 AssetInformation: ``assetKind`` Instance, the
-    battery identifier as ``globalAssetId``, Art. 77(3))."""
+    battery identifier as ``globalAssetId``, Art. 77(3)); each reference is a ModelReference with one
+    ``Submodel`` key holding the submodel's id, as ``ModelReference.from_referable`` makes it."""
+    return model.AssetAdministrationShell(
+        model.AssetInformation(model.AssetKind.INSTANCE, global_asset_id=battery_id),
+        shell_id(passport_id), id_short="BatteryPassport",
+        submodel={model.ModelReference((model.Key(model.KeyTypes.SUBMODEL, submodel_id(passport_id, t.id_short)),),
+                                       model.Submodel)
+                  for t in submodel_templates()},
+    )
+
+
+def export_view(passport_id: str, battery_id: str, sections: Mapping[str, JsonValue]) -> AasExport:
+    """The shell of a passport (:func:`shell`) and its seven IDTA 02035 submodels, built from a view's
+    sections."""
     submodels: list[model.Submodel] = []
     skipped: list[Skipped] = []
     for template in submodel_templates():
         built, missed = build_submodel(template, sections, identifier=submodel_id(passport_id, template.id_short))
         submodels.append(built)
         skipped.extend(missed)
-    shell = model.AssetAdministrationShell(
-        model.AssetInformation(model.AssetKind.INSTANCE, global_asset_id=battery_id),
-        shell_id(passport_id), id_short="BatteryPassport",
-        submodel={model.ModelReference.from_referable(s) for s in submodels},
-    )
-    return AasExport(shell, submodels, skipped)
+    return AasExport(shell(passport_id, battery_id), submodels, skipped)
+
+
+_ENCODER = AASToJsonEncoder(separators=(",", ":"))
 
 
 def to_json_bytes(obj: model.Referable) -> bytes:
-    """One shell or submodel in AAS V3.0 JSON (the API's body)."""
-    return json.dumps(obj, cls=AASToJsonEncoder, separators=(",", ":")).encode("utf-8")
+    """One shell or submodel in AAS V3.0 JSON (the API's body).
+
+    orjson driven by the SDK encoder's ``default`` writes the same JSON as ``json.dumps`` with the SDK
+    encoder (non-ASCII text as UTF-8, RFC 8259 §8.1, rather than ``\\u`` escapes) in about two thirds of
+    the time; an integer beyond 64 bits (an unbounded ``xs:integer``),
+    which orjson refuses, falls back to the SDK's own path."""
+    try:
+        return orjson.dumps(obj, default=_ENCODER.default)
+    except orjson.JSONEncodeError:
+        return json.dumps(obj, cls=AASToJsonEncoder, separators=(",", ":")).encode("utf-8")

@@ -1,29 +1,40 @@
 """The AAS service: a passport's shell and IDTA 02035 submodels as a role may see them, export files, the
 AAS Part 2 repository reads (shells and submodels, paged), and the Product Condition import.
 
-Every read goes through the passport service's view for the caller's role (Reg. (EU) 2023/1542 Art.
-77(2), :func:`roadpass.passport.access.view`), so a public reader's AAS lacks exactly what the public
-passport view lacks. Rendered bodies are remembered per (identifier, role) together with the store's change
-probe (SQLite's ``data_version``): while nothing was committed since, a read answers without any query.
+Every read goes through the passport service's view for the caller's role and access policy (Reg. (EU)
+2023/1542 Art. 77(2), :func:`roadpass.passport.access.view`), so a public reader's AAS lacks exactly what
+the public passport view lacks.
+
+Caching follows the passport views (:meth:`roadpass.passport.service.PassportService.view_json`):
+
+* rendered bodies are keyed by the passport's head (row id, latest version id, latest dynamic value id),
+  the role, the kind of answer and the submodel's idShort, so a write to one passport (a Product Condition
+  import, a telematics health update) makes exactly that passport's bodies unreachable and no other's;
+  one indexed query reads the head, and a body is rendered only when the head moved;
+* a passport's view sections are computed once per head and role for all seven submodels;
+* in front, a body is remembered per (identifier, role) with the store's change probe (SQLite's
+  ``data_version``): while nothing at all was committed since, a read answers without any query.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+import contextlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
-from basyx.aas import model
 
 from roadpass.passport.aas.export import (
     AasExport,
     build_submodel,
     export_view,
     parse_submodel_id,
+    shell,
     shell_id,
     submodel_id,
     to_json_bytes,
@@ -36,11 +47,13 @@ from roadpass.passport.aas.product_condition import (
     parse_product_condition,
     validate_condition,
 )
-from roadpass.passport.aas.templates import SubmodelTemplate, submodel_template, submodel_templates
+from roadpass.passport.aas.templates import submodel_template, submodel_templates
 from roadpass.passport.aas.values import submodel_value
 from roadpass.passport.access import Role, view
+from roadpass.passport.assemble import assemble
 from roadpass.passport.domain import BatteryPassport
 from roadpass.passport.jsondata import JsonObject, JsonValue, loads
+from roadpass.passport.records import PassportHead
 from roadpass.passport.service import PassportNotFound, PassportService
 from roadpass.trace.timeutil import iso_utc, to_us
 
@@ -48,6 +61,8 @@ __all__ = ["RULE_IMPORT", "AasNotFound", "AasService", "BadCursor", "Page", "dec
 
 RULE_IMPORT = "IDTA 02035-5 Product Condition import; Reg. (EU) 2023/1542 Art. 77(4), Annex XIII(4)"
 Kind = Literal["shell", "submodel", "value"]
+_ViewKey = tuple[int, int, int, Role]  # (passport row id, latest version id, latest dynamic value id, role)
+_BodyKey = tuple[int, int, int, Role, Kind, str]  # the view key, the kind of answer, the submodel's idShort
 
 
 class AasNotFound(LookupError):
@@ -91,6 +106,21 @@ def _offset(cursor: str | None) -> int:
     raise BadCursor(f"cursor {cursor!r} was not issued by this server")
 
 
+def _touch(cache: OrderedDict[Any, Any], key: Any) -> None:
+    """Mark ``key`` recently used; another request thread may have just dropped it (then nothing to do)."""
+    with contextlib.suppress(KeyError):
+        cache.move_to_end(key)
+
+
+@dataclass(frozen=True, slots=True)
+class _View:
+    """What every answer about one passport head and role is rendered from."""
+
+    passport_id: str
+    battery_id: str
+    sections: Mapping[str, JsonValue]
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of a listing (AAS Part 2 V3.0 ``GetAll…`` result: ``result`` and ``paging_metadata``)."""
@@ -107,10 +137,16 @@ class Page:
 class AasService:
     """Battery passports as Asset Administration Shells (see module docstring)."""
 
-    def __init__(self, passports: PassportService, *, cache_size: int = 200_000) -> None:
+    def __init__(self, passports: PassportService, *, cache_size: int = 200_000, views_size: int = 4096) -> None:
         self.passports = passports
         self._memo: dict[tuple[Kind, str, Role], tuple[int, bytes]] = {}
+        self._bodies: OrderedDict[_BodyKey, bytes] = OrderedDict()
+        self._views: OrderedDict[_ViewKey, _View] = OrderedDict()
         self._cache_size = cache_size
+        self._views_size = views_size
+        #: Bodies rendered and views computed since start (the caches' misses; what tests and operators watch).
+        self.rendered = 0
+        self.viewed = 0
 
     # ------------------------------------------------------------------------------------ building
 
@@ -120,26 +156,69 @@ class AasService:
         except PassportNotFound as exc:
             raise AasNotFound(str(exc)) from exc
 
-    @staticmethod
-    def _sections(passport: BatteryPassport, role: Role) -> dict[str, JsonValue]:
-        return {str(name): payload for name, payload in view(passport, role).sections.items()}
+    def _sections(self, passport: BatteryPassport, role: Role) -> dict[str, JsonValue]:
+        # The passport service's own policy, so a role's AAS holds what its passport view holds (Art. 77(2)).
+        return {str(name): payload for name, payload in view(passport, role, self.passports.policy).sections.items()}
 
     def export(self, passport_id: str, role: Role) -> AasExport:
         """The passport's shell with its seven submodels as ``role`` may see them."""
         passport = self._passport(passport_id)
         return export_view(passport_id, passport.battery_id, self._sections(passport, role))
 
-    def _submodel(self, identifier: str, role: Role) -> model.Submodel:
-        parsed = parse_submodel_id(identifier)
-        template: SubmodelTemplate | None = submodel_template(parsed[1]) if parsed else None
-        if parsed is None or template is None:
-            raise AasNotFound(f"no submodel {identifier!r}")
-        sections = self._sections(self._passport(parsed[0]), role)
-        return build_submodel(template, sections, identifier=identifier)[0]
-
     # ------------------------------------------------------------------------------------ reads
 
+    def _head(self, passport_id: str) -> PassportHead:
+        with self.passports.records.read() as records:
+            head = records.head(passport_id)
+        if head is None:
+            raise AasNotFound(f"no passport {passport_id!r}")
+        return head
+
+    def _view(self, passport_id: str, head: PassportHead, role: Role) -> _View:
+        key: _ViewKey = (head.pk, head.version_id, head.dynamic_id, role)
+        found = self._views.get(key)
+        if found is not None:
+            _touch(self._views, key)
+            return found
+        with self.passports.records.read() as records:
+            stored = records.load([head.pk])
+        if not stored:
+            raise AasNotFound(f"no passport {passport_id!r}")
+        passport = assemble(stored[0])
+        found = _View(passport_id, passport.battery_id, self._sections(passport, role))
+        self.viewed += 1
+        self._views[key] = found
+        if len(self._views) > self._views_size:
+            self._views.popitem(last=False)
+        return found
+
+    def _render(self, kind: Kind, id_short: str, seen: _View) -> bytes:
+        if kind == "shell":
+            return to_json_bytes(shell(seen.passport_id, seen.battery_id))
+        template = submodel_template(id_short)
+        if template is None:
+            raise AasNotFound(f"no submodel {submodel_id(seen.passport_id, id_short)!r}")
+        built = build_submodel(template, seen.sections, identifier=submodel_id(seen.passport_id, id_short))[0]
+        return to_json_bytes(built) if kind == "submodel" else orjson.dumps(submodel_value(built))
+
+    def _body(self, kind: Kind, passport_id: str, id_short: str, role: Role) -> bytes:
+        """One indexed query for the head; a body rendered only if this head and role never had it."""
+        head = self._head(passport_id)
+        key: _BodyKey = (head.pk, head.version_id, head.dynamic_id, role, kind, id_short)
+        body = self._bodies.get(key)
+        if body is not None:
+            _touch(self._bodies, key)
+            return body
+        body = self._render(kind, id_short, self._view(passport_id, head, role))
+        self.rendered += 1
+        self._bodies[key] = body
+        if len(self._bodies) > self._cache_size:
+            self._bodies.popitem(last=False)
+        return body
+
     def _remembered(self, kind: Kind, identifier: str, role: Role, render: Callable[[], bytes]) -> bytes:
+        # The probe is read BEFORE the head: a commit in between makes the memo look older than its body,
+        # never newer, so the next read checks the head again.
         version = self.passports.changes.data_version()
         key = (kind, identifier, role)
         if version is not None and (memo := self._memo.get(key)) is not None and memo[0] == version:
@@ -162,16 +241,21 @@ class AasService:
         if not identifier.endswith("/aas"):
             raise AasNotFound(f"no shell {identifier!r}")
         passport_id = identifier[: -len("/aas")]
-        return self._remembered("shell", identifier, role, lambda: to_json_bytes(self.export(passport_id, role).shell))
+        return self._remembered("shell", identifier, role, lambda: self._body("shell", passport_id, "", role))
+
+    def _submodel_body(self, kind: Kind, identifier: str, role: Role) -> bytes:
+        parsed = parse_submodel_id(identifier)
+        if parsed is None or submodel_template(parsed[1]) is None:
+            raise AasNotFound(f"no submodel {identifier!r}")
+        return self._remembered(kind, identifier, role, lambda: self._body(kind, parsed[0], parsed[1], role))
 
     def submodel_json(self, identifier: str, role: Role) -> bytes:
         """``GET /submodels/{id}``: the submodel (AAS V3.0 JSON) as ``role`` may see it."""
-        return self._remembered("submodel", identifier, role, lambda: to_json_bytes(self._submodel(identifier, role)))
+        return self._submodel_body("submodel", identifier, role)
 
     def submodel_value_json(self, identifier: str, role: Role) -> bytes:
         """``GET /submodels/{id}/$value``: the submodel's ValueOnly serialisation."""
-        return self._remembered("value", identifier, role,
-                                lambda: orjson.dumps(submodel_value(self._submodel(identifier, role))))
+        return self._submodel_body("value", identifier, role)
 
     def shells(self, role: Role, *, limit: int, cursor: str | None) -> Page:
         """``GET /shells``: passports' shells, newest first, ``limit`` per page."""

@@ -33,7 +33,7 @@ from roadpass.telematics.software.ports import SoftwareRecords, SoftwareStore
 from roadpass.telematics.software.r156 import r156
 from roadpass.telematics.software.reports import ReportRejected, parse_report, payload_digest, report_json
 from roadpass.trace.query import Visibility
-from roadpass.trace.service import TraceService, UnitNotFound
+from roadpass.trace.service import Hidden, TraceService, UnitNotFound
 from roadpass.trace.timeutil import iso_utc, to_us
 
 __all__ = [
@@ -151,12 +151,17 @@ class SoftwareUpdateService:
             raise UnitNotFitted(f"unit {unit!r} is fitted in no vehicle at {iso_utc(at)}")
         return fitted[0]
 
-    def report(self, unit: str, payload: bytes, received_at: int, *, actor: str, channel: str) -> ReportOutcome:
+    def report(self, unit: str, payload: bytes, received_at: int, *, actor: str, channel: str,
+               visibility: Visibility | None = None) -> ReportOutcome:
         """Keep a unit's report for the vehicle it is fitted in and apply it to that vehicle's campaigns.
 
-        Raises :class:`ReportRejected` (every problem by JSON path) or :class:`UnitNotFitted`."""
+        Raises :class:`ReportRejected` (every problem by JSON path) or :class:`UnitNotFitted`; with
+        ``visibility`` (a party reporting over HTTP), :class:`~roadpass.trace.service.Hidden` unless it sees the
+        unit or that vehicle: a vehicle counts as updated only on its own report, not on another party's word."""
         parsed = parse_report(payload, received_at)
         vin = self.vehicle_for_unit(unit, parsed.reported_at)
+        if visibility is not None and not (self._sees(unit, visibility) or self._sees(vin, visibility)):
+            raise Hidden(unit)
         with self.store.write() as records:
             return _apply_report(records, vin, parsed, unit=unit, channel=channel, digest=payload_digest(payload),
                                  received_at=received_at, actor=actor)
@@ -176,8 +181,9 @@ class SoftwareUpdateService:
             raise
 
     # --- campaigns ------------------------------------------------------------------------------------
-    def create_campaign(self, body: Any, *, actor: str) -> CampaignStatus:
-        """Create a campaign and offer it to every vehicle it applies to by its latest report (ledgered)."""
+    def create_campaign(self, body: Any, *, actor: str, visibility: Visibility | None = None) -> CampaignStatus:
+        """Create a campaign and offer it to every vehicle it applies to by its latest report (ledgered); with
+        ``visibility``, only to the vehicles the creating party sees (it updates no one else's fleet)."""
         with self.store.write() as records:
             types = {t.key: t for t in records.vehicle_types()}
             campaign = rules.parse_campaign(body, types)
@@ -191,28 +197,42 @@ class SoftwareUpdateService:
             like = [rules.like_pattern(p) for p in vtype.vin_patterns(campaign.variants)]
             for latest in records.latest_reports(like):
                 reason = rules.applies(campaign, vtype, latest.vin, latest.report)
-                if reason is not None:
+                if reason is not None and (visibility is None or self._sees(latest.vin, visibility)):
                     _set_state(records, row, campaign.key, latest.vin, rules.Transition("offered", reason),
                                at=at, report_id=latest.id, actor=actor)
             stored = records.campaign(campaign.key)
         if stored is None:  # pragma: no cover - written in this transaction
             raise NotFound(campaign.key)
-        return self.campaign_status(stored.key)
+        return self.campaign_status(stored.key, visibility=visibility)
 
     def campaigns(self) -> list[Campaign]:
         """Every campaign, oldest first."""
         with self.store.read() as records:
             return records.campaigns()
 
-    def campaign_status(self, key: str, *, claims_limit: int = 100) -> CampaignStatus:
-        """A campaign's vehicles by state and the installation claims no inventory confirmed."""
+    def campaign_status(self, key: str, *, claims_limit: int = 100,
+                        visibility: Visibility | None = None) -> CampaignStatus:
+        """A campaign's vehicles by state and the installation claims no inventory confirmed; with
+        ``visibility``, of the vehicles it sees only (a VIN is another party's data)."""
         with self.store.read() as records:
             campaign = records.campaign(key)
             if campaign is None:
                 raise NotFound(f"no campaign {key!r}")
             states = records.current_states(campaign.id)
             claims = records.claims(key, limit=claims_limit)
+        if visibility is not None:
+            seen = {v for v in {*states, *(c.vin for c in claims)} if self._sees(v, visibility)}
+            states = {vin: state for vin, state in states.items() if vin in seen}
+            claims = [c for c in claims if c.vin in seen]
         return CampaignStatus(campaign, sorted(states.values(), key=lambda v: v.vin), claims)
+
+    def _sees(self, identifier: str, visibility: Visibility) -> bool:
+        """Whether ``visibility`` sees the unit or vehicle (the access policy's rule, applied by the trace)."""
+        try:
+            self.trace.resolve(identifier, visibility=visibility)
+        except (Hidden, UnitNotFound):
+            return False
+        return True
 
     # --- history --------------------------------------------------------------------------------------
     def vehicle_history(self, identifier: str, *, visibility: Visibility | None, limit: int = 200) -> dict[str, Any]:

@@ -1,0 +1,120 @@
+"""Bulk statements of the capture path, on both engines: COPY batches, set-based interning of new keys."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import text
+
+import roadpass.store
+from roadpass.bootstrap import Roadpass
+from roadpass.store.bulk import COPY_MIN_ROWS, bulk_insert, insert_new_keys, observe_copies
+from roadpass.store.engine import is_postgresql
+from roadpass.trace.timeutil import FOREVER
+
+
+def _units(count: int, prefix: str = "urn:test:unit:") -> dict[str, tuple[int, str | None]]:
+    return {f"{prefix}{i:05d}": (1, None) for i in range(count)}
+
+
+def test_a_batch_is_copied_on_postgresql_and_inserted_on_sqlite(app: Roadpass) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def observer(table: str, _columns: Any, rows: list[Any]) -> None:
+        seen.append((table, len(rows)))
+
+    rows = [(i + 1, i + 2, 1, i, FOREVER, 7, None) for i in range(COPY_MIN_ROWS * 3)]
+    observe_copies(observer)
+    try:
+        with app.uow.write() as conn:
+            bulk_insert(conn, "link", ("parent_id", "child_id", "kind", "valid_from", "valid_to", "event_pk",
+                                       "closed_by"), rows)
+            bulk_insert(conn, "link", ("parent_id", "child_id", "kind", "valid_from", "valid_to", "event_pk",
+                                       "closed_by"), rows[:2])
+    finally:
+        observe_copies(observer, stop=True)
+    with app.uow.read() as conn:
+        stored = conn.exec_driver_sql("SELECT parent_id, child_id, valid_to, closed_by FROM link ORDER BY id").all()
+    assert [tuple(r) for r in stored] == [(r[0], r[1], FOREVER, None) for r in [*rows, *rows[:2]]]
+    # Only the big batch goes by COPY (a short one costs no more as executemany), and only on PostgreSQL.
+    assert seen == ([("link", len(rows))] if is_postgresql(app.engine) else [])
+
+
+def test_new_keys_are_inserted_once_and_known_ones_skipped(app: Roadpass) -> None:
+    for size in (3, COPY_MIN_ROWS * 40):  # below and above the staging threshold
+        first = _units(size, prefix=f"urn:test:{size}:")
+        with app.uow.write() as conn:
+            made = insert_new_keys(conn, "unit", ("kind", "vin"), first)
+        assert made.keys() == first.keys() and len(set(made.values())) == size
+        more = {**first, **_units(5, prefix=f"urn:test:{size}:more:")}
+        with app.uow.write() as conn:
+            again = insert_new_keys(conn, "unit", ("kind", "vin"), more)
+        assert again.keys() == more.keys() - first.keys()
+        assert not set(again.values()) & set(made.values())
+    with app.uow.read() as conn:
+        twice = conn.exec_driver_sql("SELECT key FROM unit GROUP BY key HAVING COUNT(*) > 1").all()
+    assert twice == []
+
+
+def test_racing_writers_never_store_a_key_twice(app: Roadpass) -> None:
+    """Two transactions insert overlapping sets at once: each key is inserted by exactly one of them."""
+    shared = _units(COPY_MIN_ROWS * 20, prefix="urn:test:race:")
+    mine = [{**shared, **_units(30, prefix=f"urn:test:race:{w}:")} for w in range(2)]
+    results: list[dict[str, int]] = [{}, {}]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def write(w: int) -> None:
+        try:
+            start.wait()
+            with app.uow.write() as conn:
+                results[w] = insert_new_keys(conn, "unit", ("kind", "vin"), mine[w])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    assert results[0].keys().isdisjoint(results[1].keys())
+    assert results[0].keys() | results[1].keys() == mine[0].keys() | mine[1].keys()
+    with app.uow.read() as conn:
+        count = conn.execute(text("SELECT COUNT(*) FROM unit WHERE key LIKE 'urn:test:race:%'")).scalar_one()
+    assert count == len(mine[0].keys() | mine[1].keys())
+
+
+def _migration_0020() -> Any:
+    path = Path(roadpass.store.__file__).parent / "migrations" / "versions" / "0020_capture_id_sequences.py"
+    spec = importlib.util.spec_from_file_location("migration_0020", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_migration_0020_lifts_sequences_above_explicit_ids(app: Roadpass) -> None:
+    """A database written by the explicit-id capture (MAX(id) + 1) keeps working once capture lets the
+    database assign unit and link ids."""
+    with app.uow.write() as conn:
+        conn.exec_driver_sql("INSERT INTO unit (id, key, kind) VALUES (500, 'urn:test:old', 1)")
+        conn.exec_driver_sql("INSERT INTO link (id, parent_id, child_id, kind, valid_from, valid_to, event_pk) "
+                             f"VALUES (700, 500, 500, 1, 0, {FOREVER}, 1)")
+        if is_postgresql(app.engine):  # as an old database has them: never moved
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('unit', 'id'), 1, false)")
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('link', 'id'), 1, false)")
+    with app.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        _migration_0020().upgrade()
+    with app.uow.write() as conn:
+        made = insert_new_keys(conn, "unit", ("kind", "vin"), _units(COPY_MIN_ROWS * 2, prefix="urn:test:new:"))
+        bulk_insert(conn, "link", ("parent_id", "child_id", "kind", "valid_from", "valid_to", "event_pk"),
+                    [(500, 500, 1, 0, FOREVER, 2)] * COPY_MIN_ROWS)
+    assert min(made.values()) == 501
+    with app.uow.read() as conn:
+        assert conn.exec_driver_sql("SELECT MIN(id) FROM link WHERE event_pk = 2").scalar_one() == 701
