@@ -12,7 +12,7 @@ import pytest
 from basyx.aas import model
 from basyx.aas.adapter.json import StrictAASFromJsonDecoder
 from basyx.aas.adapter.json.json_serialization import AASToJsonEncoder
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from roadpass.bootstrap import Roadpass
@@ -146,6 +146,7 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
 @given(texts=st.lists(_TEXT, min_size=1, max_size=4), number=st.integers(min_value=-(10**40), max_value=10**40))
+@example(texts=["\x7f", "\n\x01"], number=0)
 def test_orjson_writes_the_json_the_sdk_encoder_writes(texts: list[str], number: int) -> None:
     elements: list[model.SubmodelElement] = [
         model.Property(f"p{i}", model.datatypes.String, text) for i, text in enumerate(texts)
@@ -155,5 +156,6 @@ def test_orjson_writes_the_json_the_sdk_encoder_writes(texts: list[str], number:
     reference = json.dumps(submodel, cls=AASToJsonEncoder, separators=(",", ":"))
     written = to_json_bytes(submodel)
     assert json.loads(written) == json.loads(reference)
-    if all(t.isascii() for t in texts):
+    # Byte-equal only where both escape alike: Python's encoder also escapes DEL (U+007F), orjson does not.
+    if all(t.isascii() and "\x7f" not in t for t in texts):
         assert written.decode() == reference
