@@ -13,8 +13,10 @@ a temporary SQLite database, records the completions and measures the page, and 
   (first, computed) latency as the peer.
 - ``due_over_http``: ``GET /vehicles/{vin}/due`` with the carmaker's API key from 100 keep-alive connections
   (wrk, one thread) against the application under uvicorn on loopback (one worker: the other core runs the
-  load), after a warm pass; the baseline is a bare GET (``/``, the EPCIS top-level resources) on the same
-  server with the same key and the same load, measured in the same run.
+  load), after a warm pass: 100 clients that each pause a second between an answer and the next question
+  (the target's load), then the same connections with no pause (the node's capacity; latency there is the
+  queue). The baseline is a bare GET (``/``, the EPCIS top-level resources) on the same server with the same
+  key under both loads, measured in the same run.
 """
 
 from __future__ import annotations
@@ -186,13 +188,22 @@ local paths = {}
 for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
 local headers = {["Accept"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")}
 math.randomseed(7)
+local pause = tonumber(os.getenv("WRK_THINK_MS") or "0")
+if pause > 0 then
+  -- a client's think time between its answer and its next question (wrk waits this long per connection),
+  -- drawn from an exponential distribution of that mean: clients that do not march in step, as people do not.
+  -- Cut at 4 s: uvicorn closes a keep-alive connection idle for 5 s, which wrk would count as an error.
+  delay = function() return math.min(4000, math.floor(-pause * math.log(1 - math.random()))) end
+end
 request = function()
   return wrk.format("GET", paths[math.random(#paths)], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('{"requests": %d, "errors": %d, "p50_ms": %.3f, "p99_ms": %.3f, "seconds": %.3f}\\n',
+  io.write(string.format('{"requests": %d, "errors": %d, "error_kinds": {"connect": %d, "read": %d, '
+    .. '"write": %d, "status": %d, "timeout": %d}, "p50_ms": %.3f, "p99_ms": %.3f, "seconds": %.3f}\\n',
     summary.requests, e.connect + e.read + e.write + e.status + e.timeout,
+    e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.duration / 1e6))
 end
 """
@@ -219,8 +230,11 @@ def _serve(url: str) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("the server did not start")
 
 
-def _wrk(port: int, paths: Sequence[str], token: str, *, clients: int, seconds: int) -> dict[str, Any]:
-    """One wrk run (one thread, ``clients`` keep-alive connections) over ``paths``: its figures."""
+def _wrk(
+    port: int, paths: Sequence[str], token: str, *, clients: int, seconds: int, think_ms: int = 0
+) -> dict[str, Any]:
+    """One wrk run (one thread, ``clients`` keep-alive connections, each pausing ``think_ms`` between an
+    answer and its next request) over ``paths``: its figures."""
     tmp = Path(tempfile.mkdtemp(prefix="roadpass-due-wrk-"))
     try:
         (tmp / "paths.txt").write_text("\n".join(paths) + "\n")
@@ -228,7 +242,8 @@ def _wrk(port: int, paths: Sequence[str], token: str, *, clients: int, seconds: 
         done = subprocess.run(
             ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s", str(tmp / "due.lua"),
              f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 120,
-            env={**os.environ, "WRK_PATHS": str(tmp / "paths.txt"), "WRK_TOKEN": token})
+            env={**os.environ, "WRK_PATHS": str(tmp / "paths.txt"), "WRK_TOKEN": token,
+                 "WRK_THINK_MS": str(think_ms)})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if done.returncode != 0:
@@ -237,18 +252,27 @@ def _wrk(port: int, paths: Sequence[str], token: str, *, clients: int, seconds: 
     return figures
 
 
+#: A busy workshop's client: a question, the answer read, the next question a second later on average
+#: (exponentially distributed pauses). 100 of them offer about 100 requests a second; with no pause
+#: (saturation) the same 100 connections measure the node's capacity instead, where latency is the queue:
+#: 100 connections / throughput (Little's law).
+THINK_MS = 1000
+
+
 def due_over_http(
     app: Roadpass, url: str, vins: Sequence[str], *, clients: int = 100, seconds: int = 10
 ) -> dict[str, Any]:
-    """``GET /vehicles/{vin}/due`` from ``clients`` connections (wrk) against a served node, and a bare GET
-    (``/``) on the same server as the baseline; the carmaker's API key on both. Warm pass first (one short
-    run over every path: each answer computed once, as a repairer's second look at a VIN finds it)."""
+    """``GET /vehicles/{vin}/due`` from ``clients`` connections (wrk) against a served node, each client
+    pausing :data:`THINK_MS` between an answer and its next question, then with no pause (saturation); a bare
+    GET (``/``) on the same server under both loads is the baseline; the carmaker's API key on all. Warm pass
+    first (each answer computed once, as a repairer's second look at a VIN finds it)."""
     carmaker = app.access.party("lanxing")
     if carmaker is None or not shutil.which("wrk"):
         return {"due_http": None}
     made, _ = app.admin.create_api_key(actor="bench", party_id=carmaker.id, name="bench-due", days=1)
     paths = [f"/vehicles/{vin}/due" for vin in vins]
     server, port = _serve(url)
+    runs: dict[str, dict[str, Any]] = {}
     try:
         # The server is another process with its own answers: each is computed once here, one by one,
         # then a short run warms the connections (neither is measured).
@@ -256,19 +280,20 @@ def due_over_http(
                           headers={"Authorization": f"Bearer {made.token}"}) as client:
             warmed = sum(client.get(path).status_code == 200 for path in paths)
         _wrk(port, paths, made.token, clients=clients, seconds=max(2, seconds // 3))
-        due = _wrk(port, paths, made.token, clients=clients, seconds=seconds)
-        bare = _wrk(port, ["/"], made.token, clients=clients, seconds=seconds)
+        for name, where, think in (("due_http", paths, THINK_MS), ("peer_bare_get", ["/"], THINK_MS),
+                                   ("due_http_saturated", paths, 0), ("peer_bare_get_saturated", ["/"], 0)):
+            runs[name] = _wrk(port, where, made.token, clients=clients, seconds=seconds, think_ms=think)
     finally:
         server.terminate()
         server.wait(30)
-    return {
-        "due_http_clients": clients, "due_http_vins": len(paths), "due_http_warmed": warmed,
-        "due_http_requests": due["requests"], "due_http_errors": due["errors"],
-        "due_http_p50_ms": due["p50_ms"], "due_http_p99_ms": due["p99_ms"], "due_http_target_p99_ms": 20,
-        "due_http_per_s": round(due["requests"] / due["seconds"], 1),
-        "peer_bare_get_p50_ms": bare["p50_ms"], "peer_bare_get_p99_ms": bare["p99_ms"],
-        "peer_bare_get_per_s": round(bare["requests"] / bare["seconds"], 1), "peer_bare_get_errors": bare["errors"],
-    }
+    figures: dict[str, Any] = {"due_http_clients": clients, "due_http_think_ms": THINK_MS,
+                               "due_http_vins": len(paths), "due_http_warmed": warmed, "due_http_target_p99_ms": 20}
+    for name, run in runs.items():
+        figures |= {f"{name}_requests": run["requests"], f"{name}_errors": run["errors"],
+                    **({f"{name}_error_kinds": run["error_kinds"]} if run["errors"] else {}),
+                    f"{name}_p50_ms": run["p50_ms"], f"{name}_p99_ms": run["p99_ms"],
+                    f"{name}_per_s": round(run["requests"] / run["seconds"], 1)}
+    return figures
 
 
 def remedy_time(app: Roadpass) -> int:

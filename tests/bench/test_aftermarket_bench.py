@@ -39,7 +39,8 @@ def test_aftermarket_bench_prints_every_figure(tmp_path: Path) -> None:
 
 HTTP_FIGURES = {
     "due_http_clients", "due_http_requests", "due_http_p50_ms", "due_http_p99_ms", "peer_bare_get_p50_ms",
-    "peer_bare_get_p99_ms",
+    "peer_bare_get_p99_ms", "due_http_think_ms", "due_http_saturated_p99_ms", "due_http_saturated_per_s",
+    "peer_bare_get_saturated_p99_ms",
 }
 
 

@@ -44,3 +44,25 @@ def test_a_version_seen_in_one_thread_is_never_trusted_after_a_commit_in_another
     thread.join()
     assert other[1] == other[0]  # standing still within a thread once it has looked
     assert probe.data_version() == other[1] and settled is not None
+
+
+def test_new_threads_do_not_move_the_version_when_nothing_was_committed(app: Roadpass) -> None:
+    """A server's pool starts threads as load grows: their first looks must not throw away every kept answer
+    (they did while each thread had a probe of its own). One commit moves the version once, for everyone."""
+    if app.engine.url.get_backend_name() != "sqlite":
+        return
+    probe = DataVersionProbe(app.engine)
+    before = probe.data_version()
+    looks: list[int | None] = []
+    threads = [threading.Thread(target=lambda: looks.append(probe.data_version())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert looks == [before] * 8
+    app.epr.register_producer("p", "DE", "DE-1", models=["m"], actor="test")
+    after = probe.data_version()
+    assert after is not None and before is not None and after == before + 1
+    assert probe.data_version() == after
+    probe.close()
+    assert probe.data_version() != after  # a fresh probe cannot prove nothing happened while it was closed

@@ -254,12 +254,12 @@ class DataVersionProbe:
     """:class:`roadpass.passport.ports.ChangeProbe` on SQLite's ``PRAGMA data_version``.
 
     The value a connection reports changes whenever another connection commits to the database file, so
-    a read-only probe connection per thread (it never writes) sees every commit. Those values are per
-    connection and cannot be compared between threads (a probe opened after a commit may start lower than
-    another thread's), so each thread turns a change of its own value into a step of one process-wide
-    counter, and a thread's first look counts as a change: a version is then never the same before and
-    after a commit, whichever thread asks. Only a file database has such a value; on PostgreSQL or an
-    in-memory database there is no proof and :meth:`data_version` is None.
+    one read-only probe connection (it never writes) sees every commit of every connection. It is shared by
+    all threads under a lock (the pragma takes microseconds): per-thread probes each saw the same commit
+    again, and each new thread's first look had to count as a change, so a server's pool of threads kept
+    invalidating every kept answer. A change of the probe's value steps a counter, so a version is never the
+    same before and after a commit. Only a file database has such a value; on PostgreSQL or an in-memory
+    database there is no proof and :meth:`data_version` is None.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -268,24 +268,28 @@ class DataVersionProbe:
             url.database if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:"
             else None
         )
-        self._local = threading.local()
         self._lock = threading.Lock()
+        self._probe: sqlite3.Connection | None = None
+        self._seen: int | None = None
         self._version = 0
 
     def data_version(self) -> int | None:
-        """A process-wide version that moves whenever this thread's probe sees a commit (``None`` when there
-        is no file database)."""
+        """A version that moves whenever any connection has committed since the last look (``None`` when
+        there is no file database)."""
         if self._file is None:
             return None
-        local = self._local
-        probe: sqlite3.Connection | None = getattr(local, "conn", None)
-        if probe is None:
-            probe = sqlite3.connect(f"file:{self._file}?mode=ro", uri=True, check_same_thread=False)
-            local.conn, local.seen = probe, None
-        seen = int(probe.execute("PRAGMA data_version").fetchone()[0])
-        if seen != local.seen:
-            with self._lock:
+        with self._lock:
+            if self._probe is None:
+                self._probe = sqlite3.connect(f"file:{self._file}?mode=ro", uri=True, check_same_thread=False)
+            seen = int(self._probe.execute("PRAGMA data_version").fetchone()[0])
+            if seen != self._seen:
+                self._seen = seen
                 self._version += 1
-                local.seen = seen
-                return self._version
-        return self._version
+            return self._version
+
+    def close(self) -> None:
+        """Close the probe connection (the next look opens another, and counts as a change)."""
+        with self._lock:
+            if self._probe is not None:
+                self._probe.close()
+                self._probe, self._seen = None, None

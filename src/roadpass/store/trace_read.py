@@ -46,14 +46,18 @@ def _identifier_clause(match: IdentifierMatch) -> Any:
     # A prefix range instead of LIKE: index-friendly on both databases, no escaping of '%' or '_'.
     key_tests += [and_(u.c.key >= p, u.c.key < p + "\uffff") for p in match.prefixes]
     units = select(u.c.id).where(or_(*key_tests))
+    roles = [int(r) for r in match.roles]
+    if not match.prefixes:
+        # Exact keys name a few units and so a few events: collect them once (event_epc's key leads with
+        # unit_id) and fetch by row id. Probing per row instead lets SQLite walk another index (biz_step,
+        # event_time) across the whole fleet: 72 ms instead of 0.3 ms for a VIN's sale at 20,000 vehicles.
+        pks = select(ee.c.event_pk).where(ee.c.unit_id.in_(units), ee.c.role.in_(roles))
+        return t.epcis_event.c.id.in_(pks)
+    # A prefix may name a whole product line: probe per row, so that a page stops at its size.
     return exists(
         select(1)
         .select_from(ee)
-        .where(
-            ee.c.event_pk == t.epcis_event.c.id,
-            ee.c.role.in_([int(r) for r in match.roles]),
-            ee.c.unit_id.in_(units),
-        )
+        .where(ee.c.event_pk == t.epcis_event.c.id, ee.c.role.in_(roles), ee.c.unit_id.in_(units))
     )
 
 

@@ -110,18 +110,31 @@ class RepairerDesk:
         passed (coverage runs out with time); the caller's visibility is applied to every answer, kept or
         not, with the rule the trace service applies (:meth:`roadpass.trace.query.Visibility.sees_unit` on
         the vehicle's key and market). Treat the answer as read-only: it may be shared."""
+        answer = self.kept(vin, visibility=visibility)
+        if answer is not None:
+            return answer
         key = vin.strip().upper()
         version = self.changes.data_version() if self.changes is not None else None
-        now = time.monotonic()
-        kept = self._kept.get(key)
-        if version is not None and kept is not None and kept[0] == version and now - kept[1] < _KEEP_SECONDS:
-            answer = kept[2]
-        else:
-            answer = self._compute(key)
-            if version is not None:
-                if len(self._kept) >= _KEEP_MOST:
-                    self._kept.clear()
-                self._kept[key] = (version, now, answer)
+        answer = self._compute(key)
+        if version is not None:
+            if len(self._kept) >= _KEEP_MOST:
+                self._kept.clear()
+            self._kept[key] = (version, time.monotonic(), answer)
+        return self._seen_by(answer, vin, visibility)
+
+    def kept(self, vin: str, *, visibility: Visibility | None = None) -> DueForVin | None:
+        """The kept answer for ``vin`` when nothing has been committed since it was computed (None
+        otherwise: ask :meth:`due`). It reads no table, only the change probe, so a server may answer it
+        without a worker thread; ``Hidden`` as :meth:`due`."""
+        if self.changes is None:
+            return None
+        kept = self._kept.get(vin.strip().upper())
+        if kept is None or time.monotonic() - kept[1] >= _KEEP_SECONDS or kept[0] != self.changes.data_version():
+            return None
+        return self._seen_by(kept[2], vin, visibility)
+
+    @staticmethod
+    def _seen_by(answer: DueForVin, vin: str, visibility: Visibility | None) -> DueForVin:
         if visibility is not None and not visibility.sees_unit(answer.vehicle, answer.market):
             raise Hidden(vin)
         return answer
