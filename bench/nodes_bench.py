@@ -15,7 +15,7 @@ node timestamps each eventID when it is first stored there. Figures:
   eu-central → cn-east border; ``delivery_build_unprojected_us_per_event`` (the baseline: the delivery document
   built and serialised as is) and ``delivery_build_projected_us_per_event`` (projected, then built);
 * ``federated_where_used``: ``{"p50_ms", "p99_ms", "queries", "partial"}`` of ``GET /federation/where-used``'s
-  service on the home node across the four nodes of ``roadpass nodes demo`` (the demo fleet of
+  service on the home node across the nodes of ``roadpass nodes demo`` (the demo fleet of
   ``--fleet-vehicles`` split by market, every node served on loopback, peers asked over HTTP with their API
   keys), for a unit of the build record (a child of the last assembly); ``"not measured: …"`` with the
   reason when it could not run.
@@ -196,8 +196,8 @@ def projection(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def four_nodes(root: Path, vehicles: int) -> tuple[dict[str, Roadpass], dict[str, int]]:
-    """The four nodes of the demo, the fleet split by market; the home node holds an API key of party
+def demo_nodes(root: Path, vehicles: int) -> tuple[dict[str, Roadpass], dict[str, int]]:
+    """The nodes of the demo, the fleet split by market; the home node holds an API key of party
     ``node-home`` on each regional node (the peer it asks as)."""
     ports = {node.name: free_port() for node in DEMO_NODES}
     keys: dict[str, str] = {}
@@ -228,8 +228,8 @@ def four_nodes(root: Path, vehicles: int) -> tuple[dict[str, Roadpass], dict[str
 
 
 def federated_where_used(args: argparse.Namespace, root: Path) -> dict[str, Any] | str:
-    """p50/p99 of the home node's federated where-used of a unit of the build record across the four nodes."""
-    apps, ports = four_nodes(root, args.fleet_vehicles)
+    """p50/p99 of the home node's federated where-used of a unit of the build record across the demo's nodes."""
+    apps, ports = demo_nodes(root, args.fleet_vehicles)
     servers = [Served(rp, ports[name]) for name, rp in apps.items()]
     try:
         home = apps[HOME]
@@ -261,7 +261,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="events per captured document")
     parser.add_argument("--projection-events", type=int, default=2000, help="events projected per repeat")
     parser.add_argument("--repeat", type=int, default=5, help="projection repeats (the best is kept)")
-    parser.add_argument("--fleet-vehicles", type=int, default=60, help="demo fleet split across the four nodes")
+    parser.add_argument("--fleet-vehicles", type=int, default=60, help="demo fleet split across the demo's nodes")
     parser.add_argument("--where-used-queries", type=int, default=50, help="federated where-used queries timed")
     parser.add_argument("--drain-timeout", type=float, default=120, help="seconds to wait for every arrival")
     args = parser.parse_args()
@@ -272,7 +272,7 @@ def main() -> None:
         log(f"transfer of {args.events} events Frankfurt → home under capture load …")
         figures.update(transfer(args, Path(folder)))
     with tempfile.TemporaryDirectory(prefix="roadpass-nodes-bench-") as folder:
-        log(f"federated where-used across four nodes ({args.where_used_queries} queries) …")
+        log(f"federated where-used across {len(DEMO_NODES)} nodes ({args.where_used_queries} queries) …")
         try:
             figures["federated_where_used"] = federated_where_used(args, Path(folder))
         except Exception as exc:  # the federated where-used is built alongside: say why it was not measured

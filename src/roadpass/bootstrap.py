@@ -29,10 +29,15 @@ from roadpass.passport.domain import BatteryPassport
 from roadpass.passport.epr.service import EprService
 from roadpass.passport.issuing import battery_models
 from roadpass.passport.service import PassportService
+from roadpass.regions.aggregates_client import HttpAggregateClient
+from roadpass.regions.aggregates_service import AggregateService
 from roadpass.regions.federation_service import FederationService
+from roadpass.regions.health_relay_client import HttpHealthClient
+from roadpass.regions.health_relay_service import HealthRelayService, HealthSummaryTap
 from roadpass.regions.keys import node_directory, region_key
 from roadpass.regions.peer_client import HttpPeerClient
 from roadpass.regions.recall_relay_service import RecallRelayService
+from roadpass.regions.relay_worker import RelayWorker
 from roadpass.regions.service import RegionService
 from roadpass.resolver.service import ResolverService
 from roadpass.settings import Settings
@@ -44,12 +49,14 @@ from roadpass.store.compliance import SqlComplianceRecords
 from roadpass.store.engine import make_engine
 from roadpass.store.epr import SqlEprRecords
 from roadpass.store.federation import SqlFederationRecords
+from roadpass.store.health_relay import SqlHealthRelayRecords
 from roadpass.store.ledger import SqlLedgerRecords
 from roadpass.store.master_data import SqlMasterDataRecords
 from roadpass.store.migrate import upgrade
 from roadpass.store.named_queries import SqlNamedQueryRecords
 from roadpass.store.partitions import EventPartitions
 from roadpass.store.passports import DataVersionProbe, SqlPassportRecords
+from roadpass.store.region_aggregates import SqlAggregateRecords
 from roadpass.store.regions import SqlRegionRecords
 from roadpass.store.software_updates import SqlSoftwareRecords
 from roadpass.store.subscriptions import SqlSubscriptionRecords
@@ -102,13 +109,25 @@ class Roadpass:
     partitions: EventPartitions  # PostgreSQL: the event table's months
     federation: FederationService  # where-used across regions (docs/regions-federation.md)
     recall_relay: RecallRelayService = field(init=False)  # recalls across regions, set below
+    aggregates: AggregateService = field(init=False)  # counts allowed only aggregated, to peers and from them
+    relay_worker: RelayWorker = field(init=False)  # node-to-node rounds while serving (features/regions.py)
     health: PackHealthService[BatteryPassport] = field(init=False)  # battery health from telematics, set below
+    health_relay: HealthRelayService[BatteryPassport] = field(init=False)  # that health to the home node's passports
 
     def close(self) -> None:
         """Stop background work and release database connections."""
         self.subscriptions.close()
         self.access.close()
+        self.uow.close()
         self.engine.dispose()
+
+
+def _health_relay(app: Roadpass, uow: UnitOfWork, passports: PassportService) -> HealthRelayService[BatteryPassport]:
+    """Pack health summaries to the home node's passports (docs/regions-federation.md), a relay worker round."""
+    relay = HealthRelayService(StoreTransactions(uow, SqlHealthRelayRecords), app.federation, passports,
+                               HttpHealthClient())
+    app.relay_worker.register("battery-health", relay.round)
+    return relay
 
 
 def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Roadpass:
@@ -172,7 +191,7 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
                                         for p in access.parties(role=role) if p.country in markets]),
         service_records=service_records,
         warranty=warranty,
-        repairer_desk=RepairerDesk(service_records, warranty, passports=passports, changes=DataVersionProbe(engine)),
+        repairer_desk=RepairerDesk(service_records, warranty, passports=passports, changes=passports.changes),
         regions=regions,
         partitions=EventPartitions(engine),
         federation=FederationService(regions, trace, HttpPeerClient(), api_keys={
@@ -184,6 +203,10 @@ def bootstrap(settings: Settings | None = None, *, migrate: bool = True) -> Road
     app.parts.recalls = app.recalls  # parts check: open campaigns of a checked part
     app.recall_relay = RecallRelayService(StoreTransactions(uow, SqlFederationRecords), app.federation, app.recalls,
                                           HttpPeerClient())
-    app.health = PackHealthService(passports, app.telematics,
+    app.aggregates = AggregateService(StoreTransactions(uow, SqlAggregateRecords), app.federation, app.master_data,
+                                      HttpAggregateClient())
+    app.relay_worker = RelayWorker(rounds={"recall-relay": app.recall_relay.round, "aggregates": app.aggregates.round})
+    app.health_relay = _health_relay(app, uow, passports)
+    app.health = PackHealthService(HealthSummaryTap(passports, app.health_relay), app.telematics,
                                    cadence_seconds=settings.telematics_health_cadence_hours * 3600)
     return app

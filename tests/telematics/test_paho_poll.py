@@ -24,7 +24,8 @@ def test_poll_select_answers_as_select_does() -> None:
         assert paho_poll.poll_select([left], [right], [], 0) == ([], [right], [])
         right.send(b"x")
         assert paho_poll.poll_select([left], [], [], 1) == ([left], [], [])
-        assert select.select([left], [], [], 0)[0] == [left]
+        if left.fileno() < 1024:  # select() itself refuses a descriptor past FD_SETSIZE: poll_select's reason
+            assert select.select([left], [], [], 0)[0] == [left]
         left.close()
         with pytest.raises(ValueError, match="negative"):
             paho_poll.poll_select([left], [], [], 0)

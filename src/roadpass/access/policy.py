@@ -380,6 +380,13 @@ ROUTES: dict[tuple[str, str], Op] = {
     ("GET", "/federation/recalls/{campaign_key}"): Op.TRACE_WHERE_USED,
     ("POST", "/federation/peer/recalls"): Op.COMPLIANCE_WRITE,
     ("GET", "/federation/peer/recalls/{campaign_key}"): Op.TRACE_WHERE_USED,
+    # Battery health across regions: a peer node writes a battery's passport health (the service accepts only
+    # a peer's party).
+    ("POST", "/federation/peer/health"): Op.PASSPORT_WRITE,
+    # Aggregates across regions: counts that single no one out (groups of at least k), read as the node's status
+    # is; a peer node delivers its batches as a capture is delivered (the service accepts only a peer's party).
+    ("GET", "/nodes/aggregates"): Op.LEDGER_READ,
+    ("POST", "/federation/peer/aggregates"): Op.EVENTS_CAPTURE,
 }
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from roadpass.cli.common import console, open_app, print_json
+from roadpass.ledger.archive import partition_month
 from roadpass.ledger.views import entry_json, report_json
 from roadpass.trace.timeutil import iso_utc
 
@@ -25,6 +26,9 @@ def verify(as_json: JsonOpt = False) -> None:
         print_json(report_json(report))
     elif report.ok:
         console.print(f"[green]ledger intact[/]: {report.entries} entries, head {report.head_hash[:16]}…")
+        for name, count in sorted(report.archived.items()):
+            console.print(f"  {count} archived: chain checked, content not (their events are in the detached "
+                          f"month {partition_month(name)}, {name})")
     else:
         mismatch = report.first_mismatch
         assert mismatch is not None

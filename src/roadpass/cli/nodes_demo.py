@@ -1,4 +1,4 @@
-"""``roadpass nodes demo --dir DIR``: four regional nodes on loopback (Frankfurt, Riyadh, Singapore and the
+"""``roadpass nodes demo --dir DIR``: five regional nodes on loopback (Frankfurt, Riyadh, Singapore, Mexico City and the
 maker's home node), one SQLite database per node under DIR, wired as peers with webhook keys and stream
 subscriptions, the demo fleet split by market across them (:mod:`roadpass.regions.nodes_demo`), each node's
 UI on its own port, running until Ctrl-C. Every child dies with this process (docs/regions.md)."""
@@ -73,14 +73,20 @@ def _capture(rp: Roadpass, documents: list[dict[str, object]]) -> int:
     return stored
 
 
-def _keys_file(root: Path) -> Path:
-    """The home node's API keys on the regional nodes (its ``apiKey`` per peer), owner-readable only."""
-    return root / HOME / "peer-api-keys.json"
+def _keys_file(root: Path, node: str) -> Path:
+    """``node``'s API keys on its peers (its ``apiKey`` per peer), owner-readable only."""
+    return root / node / "peer-api-keys.json"
 
 
-def _api_keys(root: Path) -> dict[str, str]:
-    path = _keys_file(root)
+def _api_keys(root: Path, node: str) -> dict[str, str]:
+    path = _keys_file(root, node)
     return {str(k): str(v) for k, v in orjson.loads(path.read_bytes()).items()} if path.exists() else {}
+
+
+def _write_keys(root: Path, node: str, keys: dict[str, str]) -> None:
+    path = _keys_file(root, node)
+    path.touch(mode=0o600)
+    path.write_bytes(orjson.dumps(keys))
 
 
 def _set_up(root: Path, ports: dict[str, int], split: DemoSplit) -> list[DemoSignIn]:
@@ -109,15 +115,17 @@ def _set_up(root: Path, ports: dict[str, int], split: DemoSplit) -> list[DemoSig
                                             role="manufacturer", country="CN")
             key, _info = home.admin.create_api_key(actor=_actor(), party_id=party.id, name=f"node {node.name}",
                                                    webhook=True)
+            # The node's API key on home: its battery health summaries and aggregates (the webhook key above
+            # only signs captures).
+            _write_keys(root, node.name, {HOME: home.admin.create_api_key(
+                actor=_actor(), party_id=party.id, name=f"node {node.name}: health and aggregates")[0].token})
             rp = apps[node.name]
             maker = next(p for p in rp.access.parties() if p.key == _CARMAKER)
             rp.queries.create({"name": _QUERY, "query": {}}, actor=_actor(), party_id=maker.id)
             rp.subscriptions.create(_QUERY, {"dest": f"http://127.0.0.1:{ports[HOME]}/capture",
                                              "signatureToken": key.token, "stream": True,
                                              "initialRecordTime": _SINCE_EVER}, actor=_actor(), party_id=maker.id)
-        keys = _keys_file(root)
-        keys.touch(mode=0o600)
-        keys.write_bytes(orjson.dumps(api_keys))
+        _write_keys(root, HOME, api_keys)
         return sign_ins
     finally:
         for rp in apps.values():
@@ -135,7 +143,7 @@ def _die_with(parent: int) -> None:
 
 def _start(node: DemoNode, root: Path, ports: dict[str, int], logs: list[IO[bytes]]) -> subprocess.Popen[bytes]:
     folder = root / node.name
-    peers = peers_of(node, ports, api_keys=_api_keys(root) if node.name == HOME else None)
+    peers = peers_of(node, ports, api_keys=_api_keys(root, node.name))
     env = {**os.environ, **node_environment(node, database_url=_database_url(folder), port=ports[node.name],
                                             peers=peers)}
     log = (folder / "serve.log").open("ab")

@@ -67,8 +67,9 @@ def detach(
 ) -> None:
     """Detach a month: its events leave the live table but stay in a table of their own, to archive."""
     if not yes:
-        fail("detaching takes the month's events out of every query and out of `ledger verify`'s reach: "
-             "archive the table afterwards (docs/postgresql-operations.md) and pass --yes")
+        fail("detaching takes the month's events out of every query (`ledger verify` then reports their "
+             "capture entries as archived, content unchecked): archive the table afterwards "
+             "(docs/postgresql-operations.md) and pass --yes")
     partitions = open_app().partitions
     _require(partitions.available())
     try:

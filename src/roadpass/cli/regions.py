@@ -23,10 +23,13 @@ _JSON = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 @nodes_app.command("status")
 def nodes_status(as_json: _JSON = False) -> None:
     """This node's region and policy version; per peer: outbox depth of its subscriptions, failed attempts,
-    the last error, and the last transfer per class of data (decision and basis)."""
-    status = open_app().regions.status()
+    the last error, the last transfer per class of data (decision and basis), and the aggregates batches
+    received from it and sent to it."""
+    app = open_app()
+    status = app.regions.status()
+    aggregates = app.aggregates.totals()  # batches of counts per peer (docs/regions-federation.md)
     if as_json:
-        print_json(status.as_json())
+        print_json({**status.as_json(), "aggregates": aggregates})
         return
     console.print(f"[bold]{status.node}[/] region {status.region or '(none)'} · policy {status.policy_version}")
     table = Table("peer", "region", "url", "outbox", "failed", "last transfer per class")
@@ -36,6 +39,10 @@ def nodes_status(as_json: _JSON = False) -> None:
         last = "\n".join(f"{name}: {item['rule']}" for name, item in sorted(peer.last_transfer.items())) or "-"
         table.add_row(peer.peer.node, peer.peer.region, peer.peer.url, str(body["outboxDepth"]), str(failed), last)
     console.print(table)
+    for peer in status.peers:
+        got = aggregates.get(peer.peer.node, {})
+        console.print(f"aggregates {peer.peer.node}: received {got.get('received', 0)}, sent {got.get('sent', 0)}, "
+                      f"pending {got.get('pending', 0)} (batches)", highlight=False)
 
 
 @residency_app.command("audit")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,10 +16,10 @@ __all__ = ["api_routers", "before_serve", "cli"]
 
 
 def api_routers() -> list[APIRouter]:
-    """``GET /nodes`` and the federated where-used (``/federation/…``)."""
-    from roadpass.api.routes import federation, nodes
+    """``GET /nodes``, the federated where-used (``/federation/…``) and the aggregates (``/nodes/aggregates``)."""
+    from roadpass.api.routes import federation, federation_health, nodes, region_aggregates
 
-    return [nodes.router, federation.router]
+    return [nodes.router, federation.router, region_aggregates.router, federation_health.router]
 
 
 def cli(app: typer.Typer) -> None:
@@ -34,10 +35,16 @@ def cli(app: typer.Typer) -> None:
 
 
 def before_serve(roadpass: Roadpass) -> list[str]:
-    """Say which region this node is in and who its peers are."""
+    """Say which region this node is in and who its peers are; with peers, start the relay worker (recall
+    relay and aggregates rounds, regions/relay_worker.py), stopped at exit."""
     regions = roadpass.regions
     if regions.region is None:
         return ["Regional nodes: no region set (ROADPASS_REGION): subscriptions are not projected at borders"]
     peers = ", ".join(f"{p.node} ({p.region})" for p in regions.peers) or "none"
-    return [f"Regional node {regions.node_id} in {regions.region}, transfer policy {regions.policy().version}; "
-            f"peers: {peers}"]
+    lines = [f"Regional node {regions.node_id} in {regions.region}, transfer policy {regions.policy().version}; "
+             f"peers: {peers}"]
+    if regions.peers and roadpass.relay_worker.start():
+        atexit.register(roadpass.relay_worker.stop)
+        lines.append(f"Relay worker: {', '.join(roadpass.relay_worker.names)} every "
+                     f"{roadpass.relay_worker.interval:g} s")
+    return lines

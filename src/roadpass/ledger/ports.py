@@ -25,6 +25,20 @@ class LedgerRecords(Protocol):
         """Every entry in chain order."""
         ...
 
+    def entries_with_action(self, action: str) -> list[LedgerEntry]:
+        """Every entry recording ``action``, in chain order."""
+        ...
+
+    def attached_event_partitions(self) -> frozenset[str]:
+        """The partitions attached to the event table now, schema-qualified (none where it is not
+        partitioned)."""
+        ...
+
+    def event_partition_jobs(self, partition: str) -> frozenset[int] | None:
+        """The capture jobs whose events a partition table of the event table holds (schema-qualified name,
+        as ``roadpass.ledger.archive`` accepts it); None when there is no such table."""
+        ...
+
     def rows_hash(self, subjects: Sequence[Subject]) -> str:
         """The content hash of the rows ``subjects`` name, as they are stored now."""
         ...

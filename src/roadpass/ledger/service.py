@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from roadpass.ledger.archive import DETACH_ACTION, Archive, detached_partitions
 from roadpass.ledger.chain import LedgerEntry, Mismatch, VerifyReport, verify_chain
 from roadpass.ledger.ports import LedgerRecords
 from roadpass.ports import Transactions
@@ -26,15 +27,21 @@ class LedgerService:
         """Walk the chain against the stored rows; the report names the first entry that does not match.
 
         A chain whose recorded head is not its last entry was cut short (entries removed at the end):
-        reported as a mismatch at the recorded head.
+        reported as a mismatch at the recorded head. Capture entries whose events are in a month the ledger
+        records as detached, and that is not attached now, are reported as archived, by partition
+        (``roadpass.ledger.archive``): their chain is checked, their content is not.
         """
         with self.records.read() as ledger:
             total = ledger.count() if progress is not None else 0
+            detached = detached_partitions(ledger.entries_with_action(DETACH_ACTION))
+            archive = None if not detached else Archive.of(
+                detached, ledger.attached_event_partitions(), ledger.event_partition_jobs)
             entries = ledger.iter_entries()
             if progress is not None:
                 progress(0, total)
                 entries = _counted(entries, progress, total)
-            report = verify_chain(entries, lambda e: ledger.rows_hash(e.subjects), stop_at_first=stop_at_first)
+            report = verify_chain(entries, lambda e: ledger.rows_hash(e.subjects), stop_at_first=stop_at_first,
+                                  archived=None if archive is None else archive.partition_of)
             head = ledger.head()
         if report.ok and head is not None and (head[0] != report.entries or head[1] != report.head_hash):
             mismatch = Mismatch(head[0], "chain head does not match the last entry (entries were removed)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from roadpass.ledger.archive import partition_month
 from roadpass.ledger.chain import LedgerEntry, VerifyReport
 
 __all__ = ["entry_json", "report_json"]
@@ -39,4 +40,7 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
         "entries": report.entries,
         "headHash": report.head_hash,
         "firstMismatch": None if first is None else {"seq": first.seq, "reason": first.reason},
+        # Entries whose chain was checked but whose content was not: their events are in a detached month.
+        "archived": [{"partition": name, "month": partition_month(name), "entries": count}
+                     for name, count in sorted(report.archived.items())],
     }

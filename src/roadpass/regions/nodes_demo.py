@@ -39,20 +39,21 @@ class DemoNode:
     city: str
 
 
-#: The four nodes of ``roadpass nodes demo`` (issue: regional nodes, "Nodes").
+#: The five nodes of ``roadpass nodes demo`` (issue: regional nodes, "Nodes"); Mexico City comes last so that
+#: the first four keep their ports.
 DEMO_NODES: tuple[DemoNode, ...] = (
     DemoNode("frankfurt", "eu-central", "Frankfurt am Main"),
     DemoNode("riyadh", "me-central", "Riyadh"),
     DemoNode("singapore", "ap-southeast", "Singapore"),
     DemoNode(HOME, "cn-east", "Shanghai (the maker's home)"),
+    DemoNode("mexico-city", "na-central", "Mexico City"),
 )
 
 #: Which region serves each market of the demo fleet (demo configuration, not law). The EU markets are
 #: served from Frankfurt (one GDPR area, Reg. (EU) 2016/679 Art. 3); the UAE is served from Riyadh and
 #: Thailand, Indonesia and Malaysia from Singapore in the demo only: whether their own laws (UAE PDPL,
 #: Thai PDPA, Indonesian PDP Law, Malaysian PDPA) allow that is to confirm, and a real deployment would give
-#: each its own node. Mexico's region (na-central) has no node in the four-node demo: its vehicles' market
-#: events are left out.
+#: each its own node. Mexico is served from Mexico City (na-central).
 MARKET_REGIONS: Mapping[str, str] = {
     "DE": "eu-central", "NL": "eu-central", "FR": "eu-central", "BE": "eu-central", "ES": "eu-central",
     "SA": "me-central", "AE": "me-central",
@@ -75,14 +76,16 @@ def peers_of(node: DemoNode, ports: Mapping[str, int], nodes: Iterable[DemoNode]
     """``ROADPASS_PEERS`` of ``node``. The home node is every regional node's peer, known there as the party
     ``node-home`` (whose API key the home node asks its federated where-used with). The home node's peers
     are the regional nodes, each named with the party it delivers as (so the residency audit judges what it
-    delivered by its region's policy) and, where ``api_keys`` has it, the home node's API key on it."""
+    delivered by its region's policy). ``api_keys`` holds ``node``'s API key on each peer where it has one:
+    the home node's on the regional nodes (federated where-used, recall relays), a regional node's on the
+    home node (battery health summaries, aggregates)."""
     found = []
     for other in nodes:
         if other.name == node.name or (node.name != HOME and other.name != HOME):
             continue
         peer = {"node": other.name, "region": other.region, "url": f"http://127.0.0.1:{ports[other.name]}",
                 "party": webhook_party(other.name)}
-        if node.name == HOME and api_keys and other.name in api_keys:
+        if api_keys and other.name in api_keys:
             peer["apiKey"] = api_keys[other.name]
         found.append(peer)
     return found

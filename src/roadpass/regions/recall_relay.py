@@ -13,7 +13,7 @@ reported (issue: regional nodes §3).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,11 +24,14 @@ from roadpass.regions.projection import Border
 __all__ = [
     "DELIVERED",
     "PENDING",
+    "CampaignLike",
     "CampaignSource",
     "RelayRecords",
     "RelayRow",
     "RelayStatus",
+    "Unrestricted",
     "project_report",
+    "to_relay",
 ]
 
 PENDING = "pending"
@@ -39,8 +42,33 @@ _REPORT_FIELDS = {"affected": "affected_count", "open": "affected_count", "noLon
                   "remedied": "completion"}
 
 
+class CampaignLike(Protocol):
+    """What the relay reads of a stored campaign: its key and who opened it."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def created_by(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unrestricted:
+    """The recall service's viewer with no restriction (every campaign, every market): the relay worker
+    reads every campaign this node holds to relay the new ones."""
+
+    party_key: str | None = None
+    role: str | None = None
+    country: str | None = None
+    visibility: None = None
+
+
 class CampaignSource(Protocol):
     """What the federation needs of the recalls feature (bootstrap passes the recall service)."""
+
+    def campaigns(self, viewer: Any) -> Sequence[tuple[CampaignLike, Any]]:
+        """Every campaign ``viewer`` sees, with its totals."""
+        ...
 
     def definition(self, key: str) -> dict[str, Any]:
         """The campaign's non-personal definition as a campaign request (LookupError when there is none)."""
@@ -100,6 +128,12 @@ class RelayRecords(Protocol):
     def append_ledger(self, actor: str, action: str, rule: str, subjects: Sequence[Subject]) -> int:
         """Append a ledger entry on the rows ``subjects`` name; its sequence number."""
         ...
+
+
+def to_relay(campaigns: Sequence[CampaignLike], relayed: Collection[str]) -> list[str]:
+    """The campaigns the relay worker hands to the peers: those opened on this node (a campaign a peer node
+    handed over, opened by ``node:<peer>``, is carried out here, not relayed on) and not relayed yet."""
+    return [c.key for c in campaigns if not c.created_by.startswith("node:") and c.key not in relayed]
 
 
 def project_report(counts: Mapping[str, Mapping[str, int]], border: Border) -> tuple[dict[str, Any], list[str]]:

@@ -7,13 +7,17 @@ Transport: roadpass's documented API (``POST /federation/peer/recalls``, ``GET
 subscription: a campaign is neither an event nor master data of a unit (EPCIS 2.0 §7 has no vocabulary for
 it), and the peer must answer with what it did (opened, already had, refused) for the outbox to know when
 to stop. The outbox is a table (``federated_recall``): a row per campaign and peer stays ``pending`` until
-the peer confirms, and every relay, status read and ``roadpass nodes recall-sync`` delivers what is pending
+the peer confirms, and every relay, status read and ``roadpass nodes recall-status`` delivers what is pending
 (opening is idempotent on the campaign key: a repeat delivery finds the campaign there and changes nothing).
+While ``roadpass serve`` runs, the relay worker (:mod:`roadpass.regions.relay_worker`) runs :meth:`round`:
+campaigns opened here are relayed, pending definitions go out and completion counts come back without anyone
+relaying by hand or reading a status.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from roadpass.ledger.chain import Subject
@@ -27,8 +31,11 @@ from roadpass.regions.recall_relay import (
     RelayRecords,
     RelayRow,
     RelayStatus,
+    Unrestricted,
     project_report,
+    to_relay,
 )
+from roadpass.regions.transfer import Peer
 
 __all__ = ["RELAY_ACTION", "REPORT_ACTION", "RecallRelayService"]
 
@@ -50,30 +57,54 @@ class RecallRelayService:
         self.federation = federation
         self.campaigns = campaigns
         self.client = client
+        #: How old a region's last report may grow before the relay worker asks again (seconds): each report
+        #: is a transfer the region records and ledgers, so it is asked for now and then, not every round.
+        self.report_every = 600.0
 
     # --- the home side --------------------------------------------------------------------------------------
 
     def relay(self, campaign_key: str, *, actor: str) -> RelayStatus:
         """Put the campaign's definition in the outbox for every peer (once per peer; ledgered) and deliver
         what is pending. LookupError when there is no such campaign here."""
+        self._enqueue(campaign_key, self.federation.regions.peers, actor=actor)
+        return self.status(campaign_key)
+
+    def _enqueue(self, campaign_key: str, peers: Sequence[Peer], *, actor: str) -> None:
         definition = self.campaigns.definition(campaign_key)
-        regions = self.federation.regions
         with self.records.write() as records:
-            for peer in regions.peers:
+            for peer in peers:
                 pk = records.insert_relay(RelayRow(campaign_key, peer.node, peer.region, definition, PENDING, 0,
                                                    _now_us()))
                 if pk is not None:
                     records.append_ledger(actor, RELAY_ACTION, f"recall definition to {peer.node} ({peer.region}):"
                                           " scope, remedy, defect, dates; no personal data",
                                           (Subject("federated_recall", "id", pk),))
-        return self.status(campaign_key)
 
-    def deliver_pending(self) -> int:
-        """Send every pending definition to its peer; each outcome recorded. How many were delivered."""
+    def relay_new(self) -> int:
+        """Put every campaign opened here and not relayed yet in the outbox for each peer this node may ask
+        (it holds the peer's ``apiKey``), ledgered as relayed by this node; how many campaigns."""
+        peers = [p for p in self.federation.regions.peers if p.node in self.federation.api_keys]
+        if not peers:
+            return 0
+        with self.records.read() as records:
+            relayed = {row.campaign_key for row in records.relays()}
+        keys = to_relay([campaign for campaign, _totals in self.campaigns.campaigns(Unrestricted())], relayed)
+        for key in keys:
+            try:
+                self._enqueue(key, peers, actor=f"node:{self.federation.regions.node_id}")
+            except LookupError:
+                continue  # gone meanwhile
+        return len(keys)
+
+    def deliver_pending(self, skip: Collection[str] = ()) -> dict[str, bool]:
+        """Send every pending definition to its peer (peers in ``skip`` left for later); each outcome
+        recorded. Per peer tried, whether it answered."""
         with self.records.read() as records:
             pending = records.relays(state=PENDING)
-        delivered = 0
+        outcomes: dict[str, bool] = {}
         for row in pending:
+            if row.peer in skip or outcomes.get(row.peer) is False:
+                continue  # backing off, or down this round: its other campaigns wait too
             peer = next((p for p in self.federation.regions.peers if p.node == row.peer), None)
             key = self.federation.api_keys.get(row.peer)
             try:
@@ -83,11 +114,48 @@ class RecallRelayService:
             except PeerUnavailable as exc:
                 with self.records.write() as records:
                     records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
+                outcomes[row.peer] = False
                 continue
             with self.records.write() as records:
                 records.mark_delivered(row.id, _now_us())
-            delivered += 1
-        return delivered
+            outcomes.setdefault(row.peer, True)
+        return outcomes
+
+    def _pull(self, rows: Sequence[RelayRow], skip: Collection[str] = ()) -> dict[str, bool]:
+        """Ask each region that has the campaign of ``rows`` for its counts and keep them (a region that does
+        not answer keeps its last report, or none); per peer asked, whether it answered."""
+        outcomes: dict[str, bool] = {}
+        for row in rows:
+            peer = next((p for p in self.federation.regions.peers if p.node == row.peer), None)
+            key = self.federation.api_keys.get(row.peer)
+            if row.state != DELIVERED or peer is None or key is None or row.peer in skip:
+                continue
+            if outcomes.get(row.peer) is False:
+                continue  # down this round: its other campaigns wait too
+            try:
+                report = self.client.recall_report(peer.url, key, row.campaign_key, timeout=self.federation.timeout)
+            except PeerUnavailable:
+                outcomes[row.peer] = False
+                continue  # not reported this time: the last report (if any) stands, and its time says how old
+            with self.records.write() as records:
+                records.save_report(row.id, report, _now_us())
+            outcomes.setdefault(row.peer, True)
+        return outcomes
+
+    def round(self, skip: Collection[str] = ()) -> dict[str, bool]:
+        """The relay worker's round (:mod:`roadpass.regions.relay_worker`): deliver what is pending, and pull
+        the completion counts of every delivered campaign whose last report is older than
+        ``report_every`` seconds (or that has none), so that they come back with no status read. Per peer
+        tried, whether it answered. Campaigns opened here since the last round are relayed first."""
+        self.relay_new()
+        outcomes = self.deliver_pending(skip)
+        stale = _now_us() - int(self.report_every * 1_000_000)
+        with self.records.read() as records:
+            rows = [r for r in records.relays(state=DELIVERED) if r.reported_at is None or r.reported_at <= stale]
+        down = {*skip, *(peer for peer, ok in outcomes.items() if not ok)}
+        for peer, ok in self._pull(rows, down).items():
+            outcomes[peer] = outcomes.get(peer, True) and ok
+        return outcomes
 
     def status(self, campaign_key: str) -> RelayStatus:
         """Deliver what is pending, ask each region that has the campaign for its counts (a region that does
@@ -95,17 +163,7 @@ class RecallRelayService:
         self.deliver_pending()
         with self.records.read() as records:
             rows = records.relays(campaign_key=campaign_key)
-        for row in rows:
-            peer = next((p for p in self.federation.regions.peers if p.node == row.peer), None)
-            key = self.federation.api_keys.get(row.peer)
-            if row.state != DELIVERED or peer is None or key is None:
-                continue
-            try:
-                report = self.client.recall_report(peer.url, key, campaign_key, timeout=self.federation.timeout)
-            except PeerUnavailable:
-                continue  # not reported this time: the last report (if any) stands, and its time says how old
-            with self.records.write() as records:
-                records.save_report(row.id, report, _now_us())
+        self._pull(rows)
         with self.records.read() as records:
             rows = records.relays(campaign_key=campaign_key)
         try:

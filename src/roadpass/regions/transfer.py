@@ -4,7 +4,9 @@ border with a summary of what the projection did — the content of the transfer
 A peer is another roadpass node in a known region, reached at its base url; a subscription whose webhook
 ``dest`` lies under that url is a transfer to the peer's region (EPCIS 2.0 §8.2.5 subscriptions, delivered
 into the peer's ``/capture``). The events go through :func:`roadpass.regions.projection.project_event` one by
-one; an event that may only cross as an aggregate is withheld and counted (by business step) instead.
+one; an event that may only cross as an aggregate is withheld and counted instead: by business step, and by
+(business step, UTC day of its eventTime, business location) for the aggregates delivered to the peer later
+(:mod:`roadpass.regions.aggregates`: the location is resolved to its market there, and never crosses itself).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,6 +98,8 @@ class TransferSummary:
     aggregated: Counter[str] = field(default_factory=Counter)
     bases: dict[str, str] = field(default_factory=dict)
     aggregates: Counter[str] = field(default_factory=Counter)
+    groups: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    group_ids: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The summary as stored with the transfer (sorted, so that equal transfers store equal text)."""
@@ -106,7 +111,28 @@ class TransferSummary:
             "aggregated": dict(sorted(self.aggregated.items())),
             "bases": dict(sorted(self.bases.items())),
             "aggregatesByBizStep": dict(sorted(self.aggregates.items())),
+            **({"aggregateGroups": [{"bizStep": step, "day": day, "bizLocation": location or None, "count": n,
+                                     "eventIDs": sorted(self.group_ids.get((step, day, location), ()))}
+                                    for (step, day, location), n in sorted(self.groups.items())]}
+               if self.groups else {}),
         }
+
+
+def _day(event: Mapping[str, Any]) -> str:
+    """The UTC day of an event's ``eventTime`` (``YYYY-MM-DD``; "" when it has none or it does not parse)."""
+    try:
+        at = datetime.fromisoformat(str(event.get("eventTime")))
+    except ValueError:
+        return ""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(UTC).date().isoformat()
+
+
+def _location(event: Mapping[str, Any]) -> str:
+    """The business location's id (a site, non-personal); "" for none or a ``geo:`` location (a precise
+    location is personal: classification.yaml ``bizLocation.geo``, it is not even kept for the count)."""
+    where = event.get("bizLocation")
+    found = where.get("id") if isinstance(where, Mapping) else None
+    return found if isinstance(found, str) and not found.startswith("geo:") else ""
 
 
 def project_page(events: Sequence[Mapping[str, Any]], border: Border) -> tuple[list[dict[str, Any]], TransferSummary]:
@@ -123,6 +149,12 @@ def project_page(events: Sequence[Mapping[str, Any]], border: Border) -> tuple[l
         if projection.event is None:
             # Only a count crosses for it (allow_aggregated): never the event itself.
             summary.aggregates[str(event.get("bizStep") or "none")] += 1
+            group = (str(event.get("bizStep") or "none"), _day(event), _location(event))
+            summary.groups[group] += 1
+            if isinstance(event.get("eventID"), str):
+                # Kept here (never sent) so that an event counted by two transfers — a retried delivery, two
+                # subscriptions to one peer — is counted once in the aggregates.
+                summary.group_ids.setdefault(group, []).append(event["eventID"])
         else:
             out.append(projection.event)
     summary.sent = len(out)

@@ -134,6 +134,30 @@ class SqlLedgerRecords:
                 yield _entry(row)
             last = int(rows[-1].seq)
 
+    def entries_with_action(self, action: str) -> list[LedgerEntry]:
+        """Every entry recording ``action``, in chain order."""
+        e = t.ledger_entry
+        return [_entry(row) for row in self.conn.execute(select(e).where(e.c.action == action).order_by(e.c.seq))]
+
+    def attached_event_partitions(self) -> frozenset[str]:
+        """The partitions attached to the event table now, schema-qualified (none on SQLite)."""
+        if self.conn.dialect.name != "postgresql":
+            return frozenset()
+        return frozenset(self.conn.execute(text(
+            "SELECT n.nspname || '.' || c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.inhparent = to_regclass('epcis_event')"
+        )).scalars())
+
+    def event_partition_jobs(self, partition: str) -> frozenset[int] | None:
+        """The capture jobs whose events the table ``partition`` (``schema.table``) holds; None without it."""
+        if self.conn.dialect.name != "postgresql" or self.conn.execute(
+                text("SELECT to_regclass(:n)"), {"n": partition}).scalar() is None:
+            return None
+        quote = self.conn.dialect.identifier_preparer.quote
+        schema, _dot, table = partition.partition(".")
+        jobs = self.conn.execute(text(f"SELECT DISTINCT job_id FROM {quote(schema)}.{quote(table)}")).scalars()
+        return frozenset(int(job) for job in jobs)
+
     def rows_hash(self, subjects: Sequence[Subject]) -> str:
         """The content hash of the rows ``subjects`` name, as stored now."""
         return rows_hash(self.conn, subjects)

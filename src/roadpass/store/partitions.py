@@ -27,8 +27,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from roadpass.ledger.chain import LedgerDraft, canonical_rows_hash
-from roadpass.store.ledger import append
+from roadpass.ledger.archive import DETACH_ACTION
+from roadpass.ledger.chain import LedgerDraft, Subject
+from roadpass.store.ledger import append, rows_hash
 
 __all__ = [
     "DEFAULT_PARTITION",
@@ -262,13 +263,16 @@ class EventPartitions:
 
     def detach(self, month: date, *, actor: str) -> str:
         """Detach ``month`` (see :func:`detach_month`), ledgered in the same transaction: who took which
-        month out of the live table, when. The entry names no rows (the month's events are still in the
-        partition table; their capture entries name them)."""
+        month out of the live table, when, and the capture jobs whose events it holds (their ``capture_job``
+        rows), so that ``ledger verify`` knows whose capture entries are archived even once the detached
+        table is dropped (``roadpass.ledger.archive``)."""
         with self.engine.begin() as conn:
             self._check(conn)
             name = detach_month(conn, month)
+            jobs = conn.execute(text(f"SELECT DISTINCT job_id FROM {name} ORDER BY job_id")).scalars().all()
+            subjects = tuple(Subject("capture_job", "id", int(job)) for job in jobs)
             append(conn, LedgerDraft(
-                actor=actor, action="events.partition.detach",
+                actor=actor, action=DETACH_ACTION,
                 rule=f"{name}: ALTER TABLE epcis_event DETACH PARTITION (PostgreSQL manual 5.11.2.2)",
-                subjects=(), content_hash=canonical_rows_hash(iter(()))))
+                subjects=subjects, content_hash=rows_hash(conn, subjects)))
             return name

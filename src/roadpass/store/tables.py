@@ -146,6 +146,10 @@ event_epc = Table(
     Column("unit_id", PK, primary_key=True, autoincrement=False),
     Column("role", SmallInteger, primary_key=True),
     Column("event_pk", PK, primary_key=True, autoincrement=False),
+    # An event's parent (role 2, Role.PARENT), found from the event when a child's containment is replayed
+    # (store/trace_write.py child_steps): the key above starts with unit_id. Partial, so it holds one row per
+    # event with a parentID, and only statements naming that role by value use it.
+    Index("ix_event_epc_parent", "event_pk", sqlite_where=text("role = 2"), postgresql_where=text("role = 2")),
     sqlite_with_rowid=False,
 )
 

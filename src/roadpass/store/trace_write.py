@@ -188,14 +188,18 @@ def children_at(conn: Connection, parent: int, instant: int) -> list[int]:
 def child_steps(conn: Connection, child: int) -> list[ContainmentStep]:
     """Every aggregation fact about ``child`` that stands (events with a declared error are left out)."""
     mark = placeholder(conn)
+    # The parent's role is a value, not a parameter: a partial index is used only when the query's WHERE
+    # clause implies the index's (sqlite.org, "Partial Indexes" §3), which SQLite cannot see through a bound
+    # parameter (PostgreSQL's generic plans neither). So ix_event_epc_parent (WHERE role = 2) finds each
+    # event's parent instead of a scan of event_epc per replayed child.
     sql = (
         "SELECT e.event_time, e.id, e.action, p.unit_id FROM event_epc c "
         "JOIN epcis_event e ON e.id = c.event_pk "
-        f"JOIN event_epc p ON p.event_pk = e.id AND p.role = {mark} "
+        f"JOIN event_epc p ON p.event_pk = e.id AND p.role = {int(Role.PARENT)} "
         f"WHERE c.unit_id = {mark} AND c.role = {mark} AND e.event_type = 'AggregationEvent' "
         "AND NOT EXISTS (SELECT 1 FROM error_declaration d WHERE d.event_pk = e.id)"
     )
-    rows = conn.exec_driver_sql(sql, (int(Role.PARENT), child, int(Role.CHILD)))
+    rows = conn.exec_driver_sql(sql, (child, int(Role.CHILD)))
     return [ContainmentStep(int(t), int(pk), str(action), int(parent)) for t, pk, action, parent in rows]
 
 

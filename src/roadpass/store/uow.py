@@ -84,12 +84,18 @@ class ProcessTurnstile:
     """
 
     def __init__(self, database: str) -> None:
+        self._database = database
+        self._turnstile, self._writer = self._open()
+
+    def _open(self) -> tuple[int, int]:
         flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-        self._turnstile = os.open(f"{database}-turnstile", flags, 0o600)
-        self._writer = os.open(f"{database}-writer", flags, 0o600)
+        return (os.open(f"{self._database}-turnstile", flags, 0o600),
+                os.open(f"{self._database}-writer", flags, 0o600))
 
     def enter(self) -> None:
         """Wait for this process's turn to write (the thread holds the process's own writer lock)."""
+        if self._turnstile < 0:  # closed with its application, then written to again: open anew
+            self._turnstile, self._writer = self._open()
         fcntl.flock(self._turnstile, fcntl.LOCK_EX)
         try:
             fcntl.flock(self._writer, fcntl.LOCK_EX)
@@ -98,12 +104,16 @@ class ProcessTurnstile:
 
     def leave(self) -> None:
         """The write transaction ended: the next process in line may write."""
-        fcntl.flock(self._writer, fcntl.LOCK_UN)
+        if self._writer >= 0:  # closing the file released the lock already
+            fcntl.flock(self._writer, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        """Release the lock files."""
-        os.close(self._turnstile)
-        os.close(self._writer)
+        """Release the lock files (an application closed and built again must not keep two descriptors
+        per build: a long test run would run out of the descriptors select() can watch)."""
+        if self._turnstile >= 0:
+            os.close(self._turnstile)
+            os.close(self._writer)
+            self._turnstile = self._writer = -1
 
 
 class UnitOfWork:
@@ -115,9 +125,15 @@ class UnitOfWork:
         # woken when the lock is free instead of polling through SQLite's busy handler, whose back-off sleeps
         # grow to 100 ms (sqlite3.c, sqliteDefaultBusyCallback), and in arrival order, so that no writer
         # starves behind a bulk load; BEGIN IMMEDIATE still orders processes.
+        self._processes = _turnstile(engine) if is_sqlite(engine) else None
         self._writer: FairWriterLock | nullcontext[None] = (
-            FairWriterLock(_turnstile(engine)) if is_sqlite(engine) else nullcontext()
+            FairWriterLock(self._processes) if is_sqlite(engine) else nullcontext()
         )
+
+    def close(self) -> None:
+        """Release what the unit of work holds besides the engine's pool (the turnstile's lock files)."""
+        if self._processes is not None:
+            self._processes.close()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
