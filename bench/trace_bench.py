@@ -167,9 +167,13 @@ class WriteRecorder:
 
     def _copied(self, table: str, columns: Any, rows: list[Any]) -> None:
         """Rows PostgreSQL capture sent by COPY: replayed as the plain executemany the floor is made of."""
+        staged = table.startswith("stage_")
         table = table.removeprefix("stage_")
         values = ", ".join(["%s"] * len(columns))
-        self.pending.append((f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})", rows, True))
+        # A staged table holds every key the document names; capture inserts those not stored yet (ON CONFLICT
+        # DO NOTHING), and so does the floor.
+        skip = " ON CONFLICT (key) DO NOTHING" if staged else ""
+        self.pending.append((f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}){skip}", rows, True))
 
     def _commit(self, _conn: Any) -> None:
         writes, self.pending = self.pending, []
@@ -276,9 +280,9 @@ def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
 
 def storage_floor_rate(url: str, files: list[Path]) -> tuple[float, int]:
     """:func:`replay_writes` in a child process, so that its memory stays out of this one's peak RSS."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--replay-writes", url, *map(str, files)], capture_output=True, check=True
-    )
+    done = subprocess.run([sys.executable, __file__, "--replay-writes", url, *map(str, files)], capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the storage floor's replay failed: {done.stderr.decode()[-3000:]}")
     answer = orjson.loads(done.stdout)
     return float(answer["events_per_s"]), int(answer["events"])
 

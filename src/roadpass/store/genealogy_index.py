@@ -32,7 +32,7 @@ __all__ = ["Climb", "GenealogyIndex", "VehicleTable"]
 
 BEGINNING = -FOREVER
 MAX_DEPTH = 32
-_CHUNK = 200_000
+_CHUNK = 50_000  # rows per fetch: Python rows cost ~250 bytes each while a chunk is turned into arrays
 
 I64 = npt.NDArray[np.int64]
 
@@ -193,8 +193,11 @@ class GenealogyIndex:
         end = np.empty(count, dtype=np.int64)
         ids = np.empty(count, dtype=np.int64)
         filled = 0
+        # Streamed (a server-side cursor on PostgreSQL): psycopg would otherwise hold the whole result in
+        # libpq's memory before the first chunk, several times the arrays it fills.
         result = conn.exec_driver_sql(
-            f"SELECT child_id, parent_id, valid_from, valid_to, id FROM link WHERE id <= {max_link}"
+            f"SELECT child_id, parent_id, valid_from, valid_to, id FROM link WHERE id <= {max_link}",
+            execution_options={"stream_results": True, "max_row_buffer": _CHUNK},
         )
         while True:
             rows = result.fetchmany(_CHUNK)
@@ -210,9 +213,13 @@ class GenealogyIndex:
             filled += n
         # Read in table order (a sequential scan), then sort by child here: far cheaper than ORDER BY.
         by_child = np.argsort(child[:filled], kind="stable")
-        child, parent, start, end, ids = (
-            child[by_child], parent[by_child], start[by_child], end[by_child], ids[by_child]
-        )
+        # One column at a time, so that only one old column is alive beside its sorted copy.
+        child = child[by_child]
+        parent = parent[by_child]
+        start = start[by_child]
+        end = end[by_child]
+        ids = ids[by_child]
+        del by_child
         size = max(max_unit, int(child.max()) if filled else 0) + 2
         offsets = np.zeros(size + 1, dtype=np.int64)
         np.add.at(offsets, child + 1, 1)

@@ -28,7 +28,7 @@ from roadpass.api.routes.recalls import viewer_of
 from roadpass.regions.federation_service import NotAPeer
 from roadpass.regions.policy import PolicyError
 
-__all__ = ["router"]
+__all__ = ["not_a_peer", "router"]
 
 router = APIRouter(tags=["Regional nodes"])
 
@@ -55,7 +55,7 @@ async def peer_where_used(app: AppDep, access: AccessDep, identifier: _Id) -> Re
             app.federation.answer_where_used, identifier, party=party.key if party else None,
             visibility=access.visibility))
     except NotAPeer:
-        return _not_a_peer()
+        return not_a_peer()
     except PolicyError as exc:
         return problem(409, "this node cannot answer across a border", parameter=exc.path, reason=exc.reason)
     return JsonResponse(answer)
@@ -99,7 +99,7 @@ async def peer_open_recall(request: Request, app: AppDep, access: AccessDep) -> 
     try:
         opened = await run_in_threadpool(app.recall_relay.accept, body, party=party.key if party else None)
     except NotAPeer:
-        return _not_a_peer()
+        return not_a_peer()
     except RecallInvalid as exc:
         return problem(400, "the recall campaign is invalid", type_=_INVALID,
                        errors=[p.as_json() for p in exc.problems])
@@ -114,12 +114,13 @@ async def peer_recall_report(campaign_key: str, app: AppDep, access: AccessDep) 
     try:
         report = await run_in_threadpool(app.recall_relay.report, campaign_key, party=party.key if party else None)
     except NotAPeer:
-        return _not_a_peer()
+        return not_a_peer()
     except CampaignNotFound:
         return problem(404, f"no recall campaign {campaign_key!r}", parameter="campaign_key")
     return JsonResponse(report)
 
 
-def _not_a_peer() -> Response:
+def not_a_peer(acts: str = "ask") -> Response:
+    """403 for a caller that is no peer node's party (what every ``/federation/peer/…`` route answers it)."""
     return problem(403, "the caller is no peer node's party on this node", parameter="Authorization",
-                   reason="only a party named as a peer's party in ROADPASS_PEERS may ask as a region")
+                   reason=f"only a party named as a peer's party in ROADPASS_PEERS may {acts} as a region")

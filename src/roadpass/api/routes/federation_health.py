@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, json_body, problem
+from roadpass.api.routes.federation import not_a_peer
 from roadpass.regions.federation_service import NotAPeer
 from roadpass.regions.health_relay_service import HealthInvalid, HealthRefused
 from roadpass.regions.policy import PolicyError
@@ -38,8 +39,7 @@ async def peer_health(request: Request, app: AppDep, access: AccessDep) -> Respo
     try:
         outcome = await run_in_threadpool(app.health_relay.accept, body, party=party.key if party else None)
     except NotAPeer:
-        return problem(403, "the caller is no peer node's party on this node", parameter="Authorization",
-                       reason="only a party named as a peer's party in ROADPASS_PEERS may deliver as a region")
+        return not_a_peer("deliver")
     except HealthInvalid as exc:
         return problem(400, "the battery health summary is not one this node takes", type_=_INVALID,
                        errors=[{"parameter": path, "reason": reason} for path, reason in exc.problems])

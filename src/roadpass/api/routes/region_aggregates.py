@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from roadpass.api.deps import AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, json_body, problem
+from roadpass.api.routes.federation import not_a_peer
 from roadpass.regions.aggregates import AggregateInvalid
 from roadpass.regions.federation_service import NotAPeer
 
@@ -46,8 +47,7 @@ async def peer_aggregates(request: Request, app: AppDep, access: AccessDep) -> R
     try:
         stored = await run_in_threadpool(app.aggregates.accept, body, party=party.key if party else None)
     except NotAPeer:
-        return problem(403, "the caller is no peer node's party on this node", parameter="Authorization",
-                       reason="only a party named as a peer's party in ROADPASS_PEERS may deliver as a region")
+        return not_a_peer("deliver")
     except AggregateInvalid as exc:
         return problem(400, "the aggregates batch is invalid", type_=_INVALID,
                        errors=[{"instance": path, "title": reason} for path, reason in exc.problems])
