@@ -24,6 +24,7 @@ import pickle
 import random
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -408,6 +409,9 @@ def main() -> None:
         print(orjson.dumps({"events": events}).decode())
         return
 
+    # A stopped run still stops its cluster and removes its scratch (the finally below): SIGTERM becomes
+    # SystemExit, as in bench/pg_scale_bench.py.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     scratch = None if args.db else Path(tempfile.mkdtemp(prefix="roadpass-bench-"))
     sqlite_url = args.db or f"sqlite:///{scratch}/bench.sqlite3"
     cluster = None
@@ -439,12 +443,21 @@ def main() -> None:
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One engine's figures; its scratch folder (the fleet's documents, the floor's samples) goes either way."""
+    workdir = Path(tempfile.mkdtemp(prefix="roadpass-bench-fleet-"))
+    try:
+        return measure(url, args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Capture the fleet into ``url`` through the real path, then time the reads; the figures."""
     app = bootstrap(Settings(database_url=url, environment="test"))
     spec = FleetSpec(vehicles=args.vehicles, seed=args.seed)
     engine_name = app.engine.dialect.name
     log(f"roadpass trace benchmark: {args.vehicles:,} vehicles on {engine_name}")
     sample: list[dict[str, Any]] = []
-    workdir = Path(tempfile.mkdtemp(prefix="roadpass-bench-fleet-"))
     started = time.perf_counter()
     documents = write_fleet(spec, workdir / "fleet.jsonl", sample)
     log(f"generated the fleet's documents in {time.perf_counter() - started:.0f}s")
@@ -528,7 +541,6 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mb": round(peak_rss_mb()),
     }
     app.close()
-    shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
