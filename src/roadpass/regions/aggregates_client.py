@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
+from roadpass.regions.peer_client import peer_request
 from roadpass.regions.ports import PeerUnavailable
 
 __all__ = ["PEER_AGGREGATES_PATH", "HttpAggregateClient"]
@@ -22,14 +21,7 @@ class HttpAggregateClient:
 
     def deliver(self, url: str, api_key: str, body: dict[str, Any], *, timeout: float) -> bool:
         """The peer stores the batch: True when it is new there (201), False when it had it (200)."""
-        headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        try:
-            response = httpx.post(url.rstrip("/") + PEER_AGGREGATES_PATH, json=body, headers=headers,
-                                  timeout=timeout)
-        except httpx.TimeoutException as exc:
-            raise PeerUnavailable("timeout", f"no answer within {timeout:g} s ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise PeerUnavailable("unreachable", f"{type(exc).__name__}: {exc}") from None
+        response = peer_request("POST", url.rstrip("/") + PEER_AGGREGATES_PATH, api_key, timeout, json=body)
         if response.status_code not in (200, 201):
             raise PeerUnavailable("refused", f"HTTP {response.status_code}: {response.text[:200]}")
         return response.status_code == 201

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from roadpass.regions.health_relay import PushRefused
+from roadpass.regions.peer_client import peer_request
 from roadpass.regions.ports import PeerUnavailable
 
 __all__ = ["PEER_HEALTH_PATH", "HttpHealthClient"]
@@ -27,13 +26,7 @@ class HttpHealthClient:
 
     def push_health(self, url: str, api_key: str, body: dict[str, Any], *, timeout: float) -> bool:
         """Deliver ``body``; True when stored now (201), False when the peer had it (200)."""
-        headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
-        try:
-            response = httpx.post(url.rstrip("/") + PEER_HEALTH_PATH, json=body, headers=headers, timeout=timeout)
-        except httpx.TimeoutException as exc:
-            raise PeerUnavailable("timeout", f"no answer within {timeout:g} s ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise PeerUnavailable("unreachable", f"{type(exc).__name__}: {exc}") from None
+        response = peer_request("POST", url.rstrip("/") + PEER_HEALTH_PATH, api_key, timeout, json=body)
         if response.status_code in (200, 201):
             return response.status_code == 201
         reason = response.text[:300]

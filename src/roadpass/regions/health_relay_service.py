@@ -133,11 +133,6 @@ class DeliveryRound:
     refused: int = 0
     peers: dict[str, bool] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        """The round's counts and the peers that answered or not."""
-        return {"delivered": self.delivered, "had": self.had, "failed": self.failed, "refused": self.refused,
-                "peers": dict(self.peers)}
-
 
 class HealthRelayService(Generic[P]):
     """Pack health summaries from regional nodes into the home node's passports (see the module docstring)."""

@@ -15,14 +15,16 @@ import httpx
 
 from roadpass.regions.ports import PeerUnavailable
 
-__all__ = ["PEER_RECALLS_PATH", "PEER_WHERE_USED_PATH", "HttpPeerClient"]
+__all__ = ["PEER_RECALLS_PATH", "PEER_WHERE_USED_PATH", "HttpPeerClient", "peer_request"]
 
 #: The peer-side endpoints (documented in docs/regions-federation.md).
 PEER_WHERE_USED_PATH = "/federation/peer/where-used"
 PEER_RECALLS_PATH = "/federation/peer/recalls"
 
 
-def _send(method: str, url: str, api_key: str, timeout: float, **kwargs: Any) -> httpx.Response:
+def peer_request(method: str, url: str, api_key: str, timeout: float, **kwargs: Any) -> httpx.Response:
+    """One request to a peer node with this node's API key there; :class:`PeerUnavailable` naming why when the
+    peer does not answer (every node-to-node client sends through here)."""
     headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
     try:
         return httpx.request(method, url, headers=headers, timeout=timeout, **kwargs)
@@ -49,14 +51,14 @@ class HttpPeerClient:
 
     def where_used(self, url: str, api_key: str, identifier: str, *, timeout: float) -> dict[str, Any]:
         """The peer's projected where-used answer; :class:`PeerUnavailable` when there is none."""
-        return _json(_send("GET", url.rstrip("/") + PEER_WHERE_USED_PATH, api_key, timeout,
-                           params={"id": identifier}))
+        return _json(peer_request("GET", url.rstrip("/") + PEER_WHERE_USED_PATH, api_key, timeout,
+                                  params={"id": identifier}))
 
     def open_recall(self, url: str, api_key: str, definition: dict[str, Any], *, timeout: float) -> None:
         """The peer opens the campaign (201) or has it already (200)."""
-        _json(_send("POST", url.rstrip("/") + PEER_RECALLS_PATH, api_key, timeout, json=definition))
+        _json(peer_request("POST", url.rstrip("/") + PEER_RECALLS_PATH, api_key, timeout, json=definition))
 
     def recall_report(self, url: str, api_key: str, campaign_key: str, *, timeout: float) -> dict[str, Any]:
         """The peer's completion counts by market, projected by the peer for this node's region."""
-        return _json(_send("GET", f"{url.rstrip('/')}{PEER_RECALLS_PATH}/{quote(campaign_key, safe='')}", api_key,
-                           timeout))
+        path = f"{url.rstrip('/')}{PEER_RECALLS_PATH}/{quote(campaign_key, safe='')}"
+        return _json(peer_request("GET", path, api_key, timeout))

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from roadpass.ledger.archive import DETACH_ACTION
+from roadpass.ledger.archive import DETACH_ACTION, partition_month
 from roadpass.ledger.chain import LedgerDraft, Subject
 from roadpass.store.ledger import append, rows_hash
 
@@ -144,7 +144,8 @@ def list_partitions(conn: Connection) -> list[Partition]:
     months: list[Partition] = []
     default: list[Partition] = []
     for name, tuples, size in rows:
-        month = None if name == DEFAULT_PARTITION else parse_month(f"{name[13:17]}-{name[18:20]}")
+        found = partition_month(f"{SCHEMA}.{name}")  # one parser of partition names, the ledger's
+        month = None if found is None else parse_month(found)
         target = default if month is None else months
         target.append(Partition(str(name), month, max(int(tuples), 0), int(size)))
     return months + default

@@ -110,9 +110,11 @@ class RepairerDesk:
         passed (coverage runs out with time); the caller's visibility is applied to every answer, kept or
         not, with the rule the trace service applies (:meth:`roadpass.trace.query.Visibility.sees_unit` on
         the vehicle's key and market). Treat the answer as read-only: it may be shared."""
-        answer = self.kept(vin, visibility=visibility)
-        if answer is not None:
-            return answer
+        return self.kept(vin, visibility=visibility) or self.compute(vin, visibility=visibility)
+
+    def compute(self, vin: str, *, visibility: Visibility | None = None) -> DueForVin:
+        """The answer worked out now (and kept), whether or not one is kept: :meth:`due` after
+        :meth:`kept` found nothing."""
         key = vin.strip().upper()
         version = self.changes.data_version() if self.changes is not None else None
         answer = self._compute(key)

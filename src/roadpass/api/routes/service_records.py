@@ -113,7 +113,7 @@ async def due(vin: str, app: AppDep, access: AccessDep) -> Response:
     try:
         answer = desk.kept(vin, visibility=access.visibility)
         if answer is None:
-            answer = await run_in_threadpool(desk.due, vin, visibility=access.visibility)
+            answer = await run_in_threadpool(desk.compute, vin, visibility=access.visibility)
     except Hidden:  # the refusal is ledgered: a write, so in a worker thread
         return await run_in_threadpool(
             hidden, access, f"no vehicle is known with VIN {vin!r}", "the vehicle is not the caller's")
