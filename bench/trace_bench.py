@@ -4,7 +4,8 @@ Prints progress to stderr and one final JSON line to stdout. Baselines are measu
 the reference CBV 2.0 hash implementation (``epcis-event-hash-generator``) on the same events, and a plain
 ``executemany`` of the same event rows into the same engine, and the storage floor: every row capture
 wrote for a sample of its documents (events, identifiers by role, units, links) written again through plain
-``executemany`` into an empty database of the same schema, one transaction per document, with nothing else
+``executemany`` into an empty database of the same schema, one transaction for each one capture committed
+(several documents: see ``TraceService.capture_many``), with nothing else
 done: no parsing, hashing, look-ups or row building. No capture path on this schema and engine can be
 faster than that floor.
 
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +160,10 @@ class WriteRecorder:
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "rollback", self._rollback)
+        event.listen(engine, "savepoint", self._savepoint)
+        event.listen(engine, "rollback_savepoint", self._rollback_savepoint)
         observe_copies(self._copied)
+        self.marks: dict[str, int] = {}
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
         if "FROM stage_" in statement:
@@ -189,10 +194,18 @@ class WriteRecorder:
     def _rollback(self, _conn: Any) -> None:
         self.pending = []
 
+    def _savepoint(self, _conn: Any, name: str) -> None:
+        self.marks[name] = len(self.pending)
+
+    def _rollback_savepoint(self, _conn: Any, name: str, _context: Any) -> None:
+        del self.pending[self.marks.pop(name, 0):]  # a document refused inside a bulk load's transaction
+
     def stop(self) -> None:
         event.remove(self.engine, "before_cursor_execute", self._statement)
         event.remove(self.engine, "commit", self._commit)
         event.remove(self.engine, "rollback", self._rollback)
+        event.remove(self.engine, "savepoint", self._savepoint)
+        event.remove(self.engine, "rollback_savepoint", self._rollback_savepoint)
         observe_copies(self._copied, stop=True)
 
 
@@ -247,6 +260,15 @@ def _with_id(parameters: Any, job: int) -> Any:
     return (job, *parameters)
 
 
+def _job_ids(writes: list[tuple[str, Any, bool]]) -> Iterator[int]:
+    """The id of each job a recorded transaction opens, in order: the job of the event rows that follow it (a
+    bulk load's transaction holds several documents, each opening its job before writing its events)."""
+    for at, (statement, _parameters, _many) in enumerate(writes):
+        if statement.startswith("INSERT INTO capture_job"):
+            following = (p for s, p, many in writes[at + 1:] if many and s.startswith("INSERT INTO epcis_event"))
+            yield next(following)[0][_EVENT_JOB_COLUMN]
+
+
 def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
     """Events/s of writing the recorded transactions again, statement for statement, into an empty
     database of the same schema, one transaction each: no parsing, hashing, look-ups or row building.
@@ -263,13 +285,13 @@ def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
             path.unlink()
             rows = [p for s, p, many in writes if many and s.startswith("INSERT INTO epcis_event")]
             events += sum(len(p) for p in rows)
-            job = rows[0][0][_EVENT_JOB_COLUMN]
+            jobs = _job_ids(writes)
             started = time.perf_counter()
             with target.uow.write() as conn:
                 for statement, parameters, _many in writes:
                     if statement.startswith("INSERT INTO capture_job"):
                         # The job's id is the database's own: give the copy the id its events refer to.
-                        parameters = _with_id(parameters, job)
+                        parameters = _with_id(parameters, next(jobs))
                         statement = statement.replace("INSERT INTO capture_job (", "INSERT INTO capture_job (id, ", 1)
                         statement = statement.replace("VALUES (", f"VALUES ({mark}, ", 1)
                     conn.exec_driver_sql(statement, parameters)

@@ -42,6 +42,12 @@ class SqlTraceRecords:
         self.index = index
 
     # --- capture: jobs, ledger -------------------------------------------------------------------------
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A SAVEPOINT: an exception inside rolls back to it, and the transaction goes on."""
+        with self.conn.begin_nested():
+            yield
+
     def lock_writer(self) -> None:
         """Serialise writers."""
         lock_writer(self.conn)
@@ -317,6 +323,10 @@ class SqlTraceStore:
     def units_committed(self, units: Mapping[str, int]) -> None:
         """Units a committed capture created."""
         self.units.remember(units)
+
+    def units_rolled_back(self, keys: Iterable[str]) -> None:
+        """Units a rolled-back transaction may have learnt uncommitted ids of."""
+        self.units.forget(keys)
 
     def refresh_statistics(self) -> None:
         """PostgreSQL: ``ANALYZE`` the capture tables, so that a bulk load into an empty database does not

@@ -8,6 +8,7 @@ answer from the stored rows and the store's in-memory genealogy index.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from roadpass.ledger.chain import Subject
@@ -26,6 +27,10 @@ class TraceRecords(Protocol):
     # --- capture: jobs, ledger -------------------------------------------------------------------------
     def lock_writer(self) -> None:
         """Serialise writers (PostgreSQL: an advisory lock; SQLite's BEGIN IMMEDIATE already does)."""
+        ...
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A part of the transaction that an exception undoes alone (SQL ``SAVEPOINT``), the rest kept."""
         ...
 
     def open_job(
@@ -209,6 +214,10 @@ class TraceStore(Transactions[TraceRecords], Protocol):
 
     def units_committed(self, units: Mapping[str, int]) -> None:
         """Units a committed capture created: known from now on without a look-up."""
+        ...
+
+    def units_rolled_back(self, keys: Iterable[str]) -> None:
+        """Forget what a rolled-back transaction learnt of these units (their ids may not exist)."""
         ...
 
     def refresh_statistics(self) -> None:
