@@ -182,20 +182,15 @@ class TraceService:
         return outcomes
 
     def _store(self, parsed: ParsedCapture, actor: str, behaviour: str) -> CaptureOutcome:
-        try:
-            with self.store.write() as records:
-                outcome = self._apply(records, parsed, actor, behaviour)
-                if behaviour == "rollback" and outcome.problems:
-                    raise _RollBack(outcome)
-            # Committed: the units this capture created may now be known without a look-up.
-            self.store.units_committed(outcome.new_units)
-            for hook in self.after_capture_commit:
-                hook()
-        except _RollBack as failed:
-            problems = failed.outcome.problems
-            with self.store.write() as records:
-                capture_id = _record_rejection(records, parsed, actor, behaviour, failed.outcome.events, problems)
-            raise CaptureFailed(capture_id, problems) from None
+        with self.store.write() as records:
+            records.lock_writer()  # outside the savepoint, as in a batch
+            outcome = _apply_or_refuse(records, parsed, actor, behaviour)
+        if isinstance(outcome, CaptureFailed):
+            raise outcome
+        # Committed: the units this capture created may now be known without a look-up.
+        self.store.units_committed(outcome.new_units)
+        for hook in self.after_capture_commit:
+            hook()
         return outcome
 
     @staticmethod
