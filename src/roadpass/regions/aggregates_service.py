@@ -36,6 +36,7 @@ from roadpass.regions.aggregates import (
 )
 from roadpass.regions.federation_service import FederationService
 from roadpass.regions.model import Decision
+from roadpass.regions.outbox import deliver_in_order
 from roadpass.regions.ports import PeerUnavailable
 from roadpass.regions.projection import EVENT_KIND
 from roadpass.regions.transfer import Peer
@@ -92,10 +93,15 @@ class AggregateService:
         self.locations = locations
         self.client = client
         self.settle_us = settle_us
+        self._rules: tuple[object, AggregateRules | None] | None = None
 
     def rules(self) -> AggregateRules | None:
-        """The policy's aggregation rules as the policy file stands now (None: it names none)."""
-        return load_aggregate_rules(path=self.regions.policy_path)
+        """The policy's aggregation rules as the policy file stands now (None: it names none). Read again
+        only when the region service has read the file again (it checks the file's stat on each call)."""
+        policy = self.regions.policy()
+        if self._rules is None or self._rules[0] is not policy:
+            self._rules = (policy, load_aggregate_rules(path=self.regions.policy_path))
+        return self._rules[1]
 
     # --- sending ------------------------------------------------------------------------------------------
 
@@ -172,25 +178,19 @@ class AggregateService:
         A peer's batches go in order: after a failure its later ones wait for the next round."""
         with self.records.read() as records:
             pending = records.outbox(state=PENDING, limit=_BATCH_LIMIT)
-        outcomes: dict[str, bool] = {}
-        for row in pending:
-            if row.peer in skip or outcomes.get(row.peer) is False:
-                continue
-            peer = next((p for p in self.regions.peers if p.node == row.peer), None)
-            key = self.federation.api_keys.get(row.peer)
-            try:
-                if peer is None or key is None:
-                    raise PeerUnavailable("refused", "the peer or its API key (apiKey) is not configured")
-                self.client.deliver(peer.url, key, {**row.body, "batch": row.id}, timeout=self.federation.timeout)
-            except PeerUnavailable as exc:
-                with self.records.write() as records:
-                    records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
-                outcomes[row.peer] = False
-                continue
+        return deliver_in_order(pending, lambda row: row.peer, self._send, skip=skip)
+
+    def _send(self, row: OutboxRow) -> bool:
+        try:
+            peer, key = self.federation.peer_and_key(row.peer)
+            self.client.deliver(peer.url, key, {**row.body, "batch": row.id}, timeout=self.federation.timeout)
+        except PeerUnavailable as exc:
             with self.records.write() as records:
-                records.mark_delivered(row.id, _now_us())
-            outcomes[row.peer] = True
-        return outcomes
+                records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
+            return False
+        with self.records.write() as records:
+            records.mark_delivered(row.id, _now_us())
+        return True
 
     def round(self, skip: Collection[str] = ()) -> Mapping[str, bool]:
         """The relay worker's round: cut what is due, deliver what is pending."""

@@ -68,6 +68,15 @@ class FederationService:
 
     # --- the peer side: answer a region that asks ---------------------------------------------------------
 
+    def peer_and_key(self, node: str) -> tuple[Peer, str]:
+        """The peer named ``node`` and this node's API key for it; :class:`PeerUnavailable` (refused) when
+        either is not configured, as a delivery to it records."""
+        key = self.api_keys.get(node)
+        peer = next((p for p in self.regions.peers if p.node == node), None)
+        if peer is None or key is None:
+            raise PeerUnavailable("refused", "the peer or its API key (apiKey) is not configured")
+        return peer, key
+
     def peer_of_party(self, party: str | None) -> Peer:
         """The peer whose node asks as ``party`` on this node; :class:`NotAPeer` when none does."""
         found = next((p for p in self.regions.peers if party is not None and p.party == party), None)

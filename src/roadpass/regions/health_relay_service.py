@@ -60,6 +60,7 @@ from roadpass.regions.health_summary import (
     summary_id,
 )
 from roadpass.regions.model import Decision
+from roadpass.regions.outbox import deliver_in_order
 from roadpass.regions.policy import PolicyError
 from roadpass.regions.ports import PeerUnavailable, TransferRow
 
@@ -214,33 +215,27 @@ class HealthRelayService(Generic[P]):
         with self._deliver_lock:
             with self.records.read() as records:
                 rows = records.outbox(state=PENDING, limit=limit)
-            for row in rows:
-                if row.peer in skip or done.peers.get(row.peer) is False:
-                    continue
-                peer = next((p for p in self.federation.regions.peers if p.node == row.peer), None)
-                key = self.federation.api_keys.get(row.peer)
-                try:
-                    if peer is None or key is None:
-                        raise PeerUnavailable("refused", "the peer or its API key (apiKey) is not configured")
-                    stored = self.client.push_health(peer.url, key, {"summary": row.summary,
-                                                                     "summaryId": row.summary_id},
-                                                     timeout=self.federation.timeout)
-                except PushRefused as exc:
-                    self._failed(row.id, str(exc), refused=True)
-                    done.refused += 1
-                    done.peers[row.peer] = True  # it answered: a refusal is no reason to back off
-                    continue
-                except PeerUnavailable as exc:
-                    self._failed(row.id, f"{exc.status}: {exc.reason}", refused=False)
-                    done.failed += 1
-                    done.peers[row.peer] = False
-                    continue
-                with self.records.write() as records:
-                    records.mark_delivered(row.id, _now_us())
-                done.delivered += 1
-                done.had += not stored
-                done.peers[row.peer] = True
+            done.peers = deliver_in_order(rows, lambda row: row.peer, lambda row: self._send(row, done), skip=skip)
         return done
+
+    def _send(self, row: OutboxRow, done: DeliveryRound) -> bool:
+        try:
+            peer, key = self.federation.peer_and_key(row.peer)
+            stored = self.client.push_health(peer.url, key, {"summary": row.summary, "summaryId": row.summary_id},
+                                             timeout=self.federation.timeout)
+        except PushRefused as exc:
+            self._failed(row.id, str(exc), refused=True)
+            done.refused += 1
+            return True  # it answered: a refusal is no reason to back off
+        except PeerUnavailable as exc:
+            self._failed(row.id, f"{exc.status}: {exc.reason}", refused=False)
+            done.failed += 1
+            return False
+        with self.records.write() as records:
+            records.mark_delivered(row.id, _now_us())
+        done.delivered += 1
+        done.had += not stored
+        return True
 
     def _failed(self, row_id: int, error: str, *, refused: bool) -> None:
         with self.records.write() as records:

@@ -113,6 +113,10 @@ class RelayRecords(Protocol):
         """The relay rows (of one campaign, in one state, unless None), oldest first."""
         ...
 
+    def relayed_campaigns(self) -> set[str]:
+        """The campaign keys relayed to any peer."""
+        ...
+
     def mark_delivered(self, row_id: int, at: int) -> None:
         """The peer has the campaign."""
         ...

@@ -23,6 +23,7 @@ from typing import Any
 from roadpass.ledger.chain import Subject
 from roadpass.ports import Transactions
 from roadpass.regions.federation_service import FederationService
+from roadpass.regions.outbox import deliver_in_order
 from roadpass.regions.ports import PeerUnavailable, RecallPeerClient, TransferRow
 from roadpass.regions.recall_relay import (
     DELIVERED,
@@ -87,7 +88,7 @@ class RecallRelayService:
         if not peers:
             return 0
         with self.records.read() as records:
-            relayed = {row.campaign_key for row in records.relays()}
+            relayed = records.relayed_campaigns()
         keys = to_relay([campaign for campaign, _totals in self.campaigns.campaigns(Unrestricted())], relayed)
         for key in keys:
             try:
@@ -101,37 +102,31 @@ class RecallRelayService:
         recorded. Per peer tried, whether it answered."""
         with self.records.read() as records:
             pending = records.relays(state=PENDING)
-        outcomes: dict[str, bool] = {}
-        for row in pending:
-            if row.peer in skip or outcomes.get(row.peer) is False:
-                continue  # backing off, or down this round: its other campaigns wait too
-            peer = next((p for p in self.federation.regions.peers if p.node == row.peer), None)
-            key = self.federation.api_keys.get(row.peer)
-            try:
-                if peer is None or key is None:
-                    raise PeerUnavailable("refused", "the peer or its API key (apiKey) is not configured")
-                self.client.open_recall(peer.url, key, row.definition, timeout=self.federation.timeout)
-            except PeerUnavailable as exc:
-                with self.records.write() as records:
-                    records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
-                outcomes[row.peer] = False
-                continue
+        return deliver_in_order(pending, lambda row: row.peer, self._send, skip=skip)
+
+    def _send(self, row: RelayRow) -> bool:
+        try:
+            peer, key = self.federation.peer_and_key(row.peer)
+            self.client.open_recall(peer.url, key, row.definition, timeout=self.federation.timeout)
+        except PeerUnavailable as exc:
             with self.records.write() as records:
-                records.mark_delivered(row.id, _now_us())
-            outcomes.setdefault(row.peer, True)
-        return outcomes
+                records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
+            return False
+        with self.records.write() as records:
+            records.mark_delivered(row.id, _now_us())
+        return True
 
     def _pull(self, rows: Sequence[RelayRow], skip: Collection[str] = ()) -> dict[str, bool]:
         """Ask each region that has the campaign of ``rows`` for its counts and keep them (a region that does
         not answer keeps its last report, or none); per peer asked, whether it answered."""
         outcomes: dict[str, bool] = {}
         for row in rows:
-            peer = next((p for p in self.federation.regions.peers if p.node == row.peer), None)
-            key = self.federation.api_keys.get(row.peer)
-            if row.state != DELIVERED or peer is None or key is None or row.peer in skip:
-                continue
-            if outcomes.get(row.peer) is False:
-                continue  # down this round: its other campaigns wait too
+            if row.state != DELIVERED or row.peer in skip or outcomes.get(row.peer) is False:
+                continue  # not there yet, backing off, or down this round: its other campaigns wait too
+            try:
+                peer, key = self.federation.peer_and_key(row.peer)
+            except PeerUnavailable:
+                continue  # not configured: nothing to ask
             try:
                 report = self.client.recall_report(peer.url, key, row.campaign_key, timeout=self.federation.timeout)
             except PeerUnavailable:

@@ -3,17 +3,15 @@ outbox of recall campaigns relayed to peer regions and their completion reports 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
-from roadpass.ledger import LedgerDraft, Subject
 from roadpass.regions.recall_relay import RelayRow
-from roadpass.store import ledger as ledger_store
 from roadpass.store.federation_tables import federated_recall as _R
+from roadpass.store.regions import SqlRegionRecords
 
 __all__ = ["SqlFederationRecords"]
 
@@ -29,11 +27,8 @@ def _row(r: Row[Any]) -> RelayRow:
                     reported_at=r.reported_at, id=r.id)
 
 
-class SqlFederationRecords:
-    """The relay outbox on one connection."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+class SqlFederationRecords(SqlRegionRecords):
+    """The relay outbox on one connection, beside the transfers."""
 
     def insert_relay(self, row: RelayRow) -> int | None:
         """Store a relay row; its id, or None when the campaign is relayed to that peer already."""
@@ -61,6 +56,10 @@ class SqlFederationRecords:
             query = query.where(_R.c.state == state)
         return [_row(r) for r in self.conn.execute(query)]
 
+    def relayed_campaigns(self) -> set[str]:
+        """The campaign keys relayed to any peer (an index-only scan, no row decoded)."""
+        return {str(key) for key in self.conn.execute(select(_R.c.campaign_key).distinct()).scalars()}
+
     def mark_delivered(self, row_id: int, at: int) -> None:
         """The peer has the campaign."""
         self.conn.execute(_R.update().where(_R.c.id == row_id).values(state="delivered", delivered_at=at,
@@ -74,8 +73,3 @@ class SqlFederationRecords:
     def save_report(self, row_id: int, report: dict[str, Any], at: int) -> None:
         """The completion counts the peer's region reported."""
         self.conn.execute(_R.update().where(_R.c.id == row_id).values(report=_dumps(report), reported_at=at))
-
-    def append_ledger(self, actor: str, action: str, rule: str, subjects: Sequence[Subject]) -> int:
-        """Append a ledger entry on the rows ``subjects`` name; its sequence number."""
-        content = ledger_store.rows_hash(self.conn, subjects)
-        return ledger_store.append(self.conn, LedgerDraft(actor, action, rule, tuple(subjects), content)).seq

@@ -4,21 +4,20 @@ decisions here)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
 
-from roadpass.ledger import LedgerDraft, Subject
 from roadpass.regions.aggregates import DELIVERED, PENDING, OutboxRow, ReceivedRow
 from roadpass.regions.ports import TransferRow
-from roadpass.store import ledger as ledger_store
 from roadpass.store.region_aggregates_tables import region_aggregate_counted as _N
 from roadpass.store.region_aggregates_tables import region_aggregate_cursor as _C
 from roadpass.store.region_aggregates_tables import region_aggregate_outbox as _O
 from roadpass.store.region_aggregates_tables import region_aggregate_received as _R
+from roadpass.store.regions import SqlRegionRecords, transfer_row
 from roadpass.store.regions_tables import region_transfer as _T
 
 __all__ = ["SqlAggregateRecords"]
@@ -36,19 +35,14 @@ def _outbox(r: Row[Any]) -> OutboxRow:
                      last_error=r.last_error, delivered_at=r.delivered_at, id=r.id)
 
 
-class SqlAggregateRecords:
-    """The aggregates' outbox, cursors and received batches on one connection."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+class SqlAggregateRecords(SqlRegionRecords):
+    """The aggregates' outbox, cursors and received batches on one connection, beside the transfers."""
 
     def transfers_after(self, peer: str, after: int, *, until_at: int, limit: int) -> list[TransferRow]:
         """Transfers to ``peer`` with ids past ``after``, recorded at or before ``until_at``, oldest first."""
         query = (select(_T).where(_T.c.peer == peer, _T.c.id > after, _T.c.at <= until_at)
                  .order_by(_T.c.id).limit(limit))
-        return [TransferRow(peer=r.peer, origin=r.origin, destination=r.destination, subscription_id=r.subscription_id,
-                            subscriber=r.subscriber, policy_version=r.policy_version, events=r.events, sent=r.sent,
-                            summary=orjson.loads(r.summary), at=r.at, id=r.id) for r in self.conn.execute(query)]
+        return [transfer_row(r) for r in self.conn.execute(query)]
 
     def cursor(self, peer: str) -> int:
         """The last transfer id to ``peer`` already batched (0: none)."""
@@ -134,8 +128,3 @@ class SqlAggregateRecords:
         for sender, n in self.conn.execute(select(_R.c.sender, func.count()).group_by(_R.c.sender)):
             out.setdefault(sender, {"sent": 0, "pending": 0, "received": 0})["received"] += int(n)
         return out
-
-    def append_ledger(self, actor: str, action: str, rule: str, subjects: Sequence[Subject]) -> int:
-        """Append a ledger entry on the rows ``subjects`` name; its sequence number."""
-        content = ledger_store.rows_hash(self.conn, subjects)
-        return ledger_store.append(self.conn, LedgerDraft(actor, action, rule, tuple(subjects), content)).seq

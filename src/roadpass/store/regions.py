@@ -4,9 +4,10 @@ to peer nodes, their ledger entries, and the node's stored events and master dat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, select
 
 from roadpass.ledger import LedgerDraft, Subject
 from roadpass.regions.ports import StoredItem, TransferRow
@@ -14,7 +15,14 @@ from roadpass.store import ledger as ledger_store
 from roadpass.store import tables as t
 from roadpass.store.regions_tables import region_transfer as _T
 
-__all__ = ["SqlRegionRecords"]
+__all__ = ["SqlRegionRecords", "transfer_row"]
+
+
+def transfer_row(r: Row[Any]) -> TransferRow:
+    """A ``region_transfer`` row as the regions feature reads it."""
+    return TransferRow(peer=r.peer, origin=r.origin, destination=r.destination, subscription_id=r.subscription_id,
+                       subscriber=r.subscriber, policy_version=r.policy_version, events=r.events, sent=r.sent,
+                       summary=orjson.loads(r.summary), at=r.at, id=r.id)
 
 
 class SqlRegionRecords:
@@ -44,9 +52,7 @@ class SqlRegionRecords:
         query = select(_T).order_by(_T.c.id.desc()).limit(limit)
         if peer is not None:
             query = query.where(_T.c.peer == peer)
-        return [TransferRow(peer=r.peer, origin=r.origin, destination=r.destination, subscription_id=r.subscription_id,
-                            subscriber=r.subscriber, policy_version=r.policy_version, events=r.events, sent=r.sent,
-                            summary=orjson.loads(r.summary), at=r.at, id=r.id) for r in self.conn.execute(query)]
+        return [transfer_row(r) for r in self.conn.execute(query)]
 
     def stored_items(self, kind: str, *, after: int, limit: int) -> list[StoredItem]:
         """Up to ``limit`` stored events ("epcis_event") or master data elements ("master_data") past row
