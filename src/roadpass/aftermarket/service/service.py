@@ -96,7 +96,7 @@ class ServiceRecordService:
                 problems.append(WorkOrderProblem(f"$[{i}].recordKey", "is already used by another work order"))
         trees = self._trees(orders, visibility, problems)
         vehicles = {tree.vin or "": tree.key for tree in trees.values()}
-        self._check_parts(orders, fresh, trees, problems)
+        self._check_parts(orders, fresh, trees, problems, visibility)
         if problems:
             raise WorkOrderInvalid(problems)
         return self._store(fresh, len(orders) - len(fresh), vehicles, actor)
@@ -119,13 +119,23 @@ class ServiceRecordService:
 
     def _check_parts(
         self, orders: Sequence[WorkOrder], fresh: Sequence[WorkOrder], trees: dict[tuple[str, int], AsBuiltNode],
-        problems: list[WorkOrderProblem],
+        problems: list[WorkOrderProblem], visibility: Visibility | None,
     ) -> None:
         """The genealogy must agree with each new work order: a removed part sat directly in that vehicle at
         the time of the work (or was fitted to it earlier in this batch); a fitted part sat in no vehicle."""
         index = {id(order): i for i, order in enumerate(orders)}
         holders = self._holders([(part, order.performed_at) for order in fresh for part in order.fitted])
         fitted_here: dict[str, tuple[str, int]] = {}  # part -> (VIN, time) fitted earlier in this batch
+        whole: dict[tuple[str, int], AsBuiltNode] = {}
+
+        def whole_tree(order: WorkOrder) -> AsBuiltNode:
+            """The vehicle as built at the time of the work, at every depth, as the caller sees it: read only
+            to explain a refusal, once per vehicle and time."""
+            at = (order.vin, order.performed_at)
+            if at not in whole:
+                whole[at] = self.trace.as_built(order.vin, order.performed_at, visibility=visibility)
+            return whole[at]
+
         for order in sorted(fresh, key=lambda o: o.performed_at):
             i = index[id(order)]
             tree = trees.get((order.vin, order.performed_at))
@@ -133,8 +143,7 @@ class ServiceRecordService:
                 continue  # the VIN is unknown: already said
             for j, swap in enumerate(order.parts):
                 if swap.removed is not None:
-                    reason = _removal_problem(swap.removed, order, tree, fitted_here.get(swap.removed),
-                                              self._whole_tree)
+                    reason = _removal_problem(swap.removed, order, tree, fitted_here.get(swap.removed), whole_tree)
                     if reason:
                         problems.append(WorkOrderProblem(f"$[{i}].parts[{j}].removed", reason))
                     fitted_here.pop(swap.removed, None)
@@ -144,10 +153,6 @@ class ServiceRecordService:
                     if reason:
                         problems.append(WorkOrderProblem(f"$[{i}].parts[{j}].fitted", reason))
                     fitted_here[swap.fitted] = (order.vin, order.performed_at)
-
-    def _whole_tree(self, order: WorkOrder) -> AsBuiltNode:
-        """The vehicle as built at the time of the work, at every depth (read only to explain a refusal)."""
-        return self.trace.as_built(order.vin, order.performed_at)
 
     def _holders(self, asked: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[str]]:
         """Per (part, instant): the VINs of the vehicles holding the part then (none for a part never seen:
