@@ -36,8 +36,7 @@ from roadpass.regions.aggregates import (
 )
 from roadpass.regions.federation_service import FederationService
 from roadpass.regions.model import Decision
-from roadpass.regions.outbox import deliver_in_order
-from roadpass.regions.ports import PeerUnavailable
+from roadpass.regions.outbox import deliver_in_order, send_recorded
 from roadpass.regions.projection import EVENT_KIND
 from roadpass.regions.transfer import Peer
 
@@ -181,16 +180,11 @@ class AggregateService:
         return deliver_in_order(pending, lambda row: row.peer, self._send, skip=skip)
 
     def _send(self, row: OutboxRow) -> bool:
-        try:
+        def send() -> None:
             peer, key = self.federation.peer_and_key(row.peer)
             self.client.deliver(peer.url, key, {**row.body, "batch": row.id}, timeout=self.federation.timeout)
-        except PeerUnavailable as exc:
-            with self.records.write() as records:
-                records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
-            return False
-        with self.records.write() as records:
-            records.mark_delivered(row.id, _now_us())
-        return True
+
+        return send_recorded(self.records, row.id, send)
 
     def round(self, skip: Collection[str] = ()) -> Mapping[str, bool]:
         """The relay worker's round: cut what is due, deliver what is pending."""

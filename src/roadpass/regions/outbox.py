@@ -4,10 +4,14 @@ is not tried again in the same round, so that its later rows never overtake the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-__all__ = ["deliver_in_order"]
+from roadpass.ports import Transactions
+from roadpass.regions.ports import PeerUnavailable
+
+__all__ = ["OutboxMarks", "deliver_in_order", "send_recorded"]
 
 R = TypeVar("R")
 
@@ -25,3 +29,29 @@ def deliver_in_order(
             continue
         answered[peer] = send(row)
     return answered
+
+
+class OutboxMarks(Protocol):
+    """What an outbox records of each attempt, inside one transaction."""
+
+    def mark_delivered(self, row_id: int, at: int) -> None:
+        """The peer has the row."""
+        ...
+
+    def mark_failed(self, row_id: int, error: str) -> None:
+        """An attempt failed: count it, keep the error."""
+        ...
+
+
+def send_recorded(records: Transactions[OutboxMarks], row_id: int, send: Callable[[], object]) -> bool:
+    """Call ``send`` and record its outcome on row ``row_id``: delivered, or failed with the peer's status and
+    reason (:class:`PeerUnavailable`); whether the peer answered."""
+    try:
+        send()
+    except PeerUnavailable as exc:
+        with records.write() as marks:
+            marks.mark_failed(row_id, f"{exc.status}: {exc.reason}")
+        return False
+    with records.write() as marks:
+        marks.mark_delivered(row_id, time.time_ns() // 1000)
+    return True

@@ -23,7 +23,7 @@ from typing import Any
 from roadpass.ledger.chain import Subject
 from roadpass.ports import Transactions
 from roadpass.regions.federation_service import FederationService
-from roadpass.regions.outbox import deliver_in_order
+from roadpass.regions.outbox import deliver_in_order, send_recorded
 from roadpass.regions.ports import PeerUnavailable, RecallPeerClient, TransferRow
 from roadpass.regions.recall_relay import (
     DELIVERED,
@@ -105,16 +105,11 @@ class RecallRelayService:
         return deliver_in_order(pending, lambda row: row.peer, self._send, skip=skip)
 
     def _send(self, row: RelayRow) -> bool:
-        try:
+        def send() -> None:
             peer, key = self.federation.peer_and_key(row.peer)
             self.client.open_recall(peer.url, key, row.definition, timeout=self.federation.timeout)
-        except PeerUnavailable as exc:
-            with self.records.write() as records:
-                records.mark_failed(row.id, f"{exc.status}: {exc.reason}")
-            return False
-        with self.records.write() as records:
-            records.mark_delivered(row.id, _now_us())
-        return True
+
+        return send_recorded(self.records, row.id, send)
 
     def _pull(self, rows: Sequence[RelayRow], skip: Collection[str] = ()) -> dict[str, bool]:
         """Ask each region that has the campaign of ``rows`` for its counts and keep them (a region that does

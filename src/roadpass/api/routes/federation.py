@@ -13,7 +13,8 @@ reported; the peers answer ``POST /federation/peer/recalls`` and ``GET /federati
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import anyio
 from fastapi import APIRouter, Query, Request
@@ -22,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from roadpass.aftermarket.recalls.model import RecallInvalid
 from roadpass.aftermarket.recalls.service import CampaignNotFound
-from roadpass.api.deps import AccessDep, AppDep
+from roadpass.api.deps import Access, AccessDep, AppDep
 from roadpass.api.responses import JsonResponse, hidden, json_body, problem
 from roadpass.api.routes.recalls import viewer_of
 from roadpass.regions.federation_service import NotAPeer
@@ -33,6 +34,7 @@ __all__ = ["not_a_peer", "router"]
 router = APIRouter(tags=["Regional nodes"])
 
 _INVALID = "https://roadpass.dev/problems/recall-invalid"
+T = TypeVar("T")
 _Id = Annotated[str, Query(alias="id", min_length=1, description="A unit or lot: EPC URN, GS1 Digital Link, VIN")]
 
 
@@ -92,17 +94,13 @@ async def recall_status(campaign_key: str, app: AppDep, access: AccessDep) -> Re
 async def peer_open_recall(request: Request, app: AppDep, access: AccessDep) -> Response:
     """Open the campaign here (this node's where-used, its markets' dealers and repairers notified): 201, or
     200 when this node has it already. 400 names every bad field; 403 when the caller is no peer's party."""
-    body = await json_body(request, "a recall campaign", _INVALID)
-    if isinstance(body, Response):
-        return body
-    party = access.principal.party
     try:
-        opened = await run_in_threadpool(app.recall_relay.accept, body, party=party.key if party else None)
-    except NotAPeer:
-        return not_a_peer()
+        opened = await from_peer(request, access, "a recall campaign", _INVALID, app.recall_relay.accept, acts="ask")
     except RecallInvalid as exc:
         return problem(400, "the recall campaign is invalid", type_=_INVALID,
                        errors=[p.as_json() for p in exc.problems])
+    if isinstance(opened, Response):
+        return opened
     return JsonResponse({"opened": opened}, status_code=201 if opened else 200)
 
 
@@ -118,6 +116,21 @@ async def peer_recall_report(campaign_key: str, app: AppDep, access: AccessDep) 
     except CampaignNotFound:
         return problem(404, f"no recall campaign {campaign_key!r}", parameter="campaign_key")
     return JsonResponse(report)
+
+
+async def from_peer(request: Request, access: Access, what: str, invalid_type: str, accept: Callable[..., T],
+                    *, acts: str = "deliver") -> T | Response:
+    """A peer node's delivery: the JSON body handed to ``accept`` with the calling party's key, off the event
+    loop; a body that is not JSON (400) or a caller that is no peer node's party (403) as the response. What
+    ``accept`` refuses otherwise is the route's to answer."""
+    body = await json_body(request, what, invalid_type)
+    if isinstance(body, Response):
+        return body
+    party = access.principal.party
+    try:
+        return await run_in_threadpool(accept, body, party=party.key if party else None)
+    except NotAPeer:
+        return not_a_peer(acts)
 
 
 def not_a_peer(acts: str = "ask") -> Response:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, json_body, problem
-from roadpass.api.routes.federation import not_a_peer
-from roadpass.regions.federation_service import NotAPeer
+from roadpass.api.responses import JsonResponse, problem
+from roadpass.api.routes.federation import from_peer
 from roadpass.regions.health_relay_service import HealthInvalid, HealthRefused
 from roadpass.regions.policy import PolicyError
 
@@ -32,14 +30,8 @@ async def peer_health(request: Request, app: AppDep, access: AccessDep) -> Respo
     malformed (or a digest that does not match: altered); 403 when the caller is no peer node's party or the
     policy lets no such summary in from its region; 404 when the battery has no passport here; 409 for an
     older summary of the same battery from the same node (a replayed or reordered delivery)."""
-    body = await json_body(request, "a battery health summary", _INVALID)
-    if isinstance(body, Response):
-        return body
-    party = access.principal.party
     try:
-        outcome = await run_in_threadpool(app.health_relay.accept, body, party=party.key if party else None)
-    except NotAPeer:
-        return not_a_peer("deliver")
+        outcome = await from_peer(request, access, "a battery health summary", _INVALID, app.health_relay.accept)
     except HealthInvalid as exc:
         return problem(400, "the battery health summary is not one this node takes", type_=_INVALID,
                        errors=[{"parameter": path, "reason": reason} for path, reason in exc.problems])
@@ -48,4 +40,6 @@ async def peer_health(request: Request, app: AppDep, access: AccessDep) -> Respo
                        reason=exc.reason)
     except PolicyError as exc:
         return problem(409, "this node cannot take data across a border", parameter=exc.path, reason=exc.reason)
+    if isinstance(outcome, Response):
+        return outcome
     return JsonResponse(outcome.as_json(), status_code=201 if outcome.stored else 200)

@@ -13,13 +13,11 @@ import functools
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from roadpass.api.deps import AccessDep, AppDep
-from roadpass.api.responses import JsonResponse, json_body, problem
-from roadpass.api.routes.federation import not_a_peer
+from roadpass.api.responses import JsonResponse, problem
+from roadpass.api.routes.federation import from_peer
 from roadpass.regions.aggregates import AggregateInvalid
-from roadpass.regions.federation_service import NotAPeer
 
 __all__ = ["router"]
 
@@ -40,15 +38,11 @@ async def node_aggregates(app: AppDep, access: AccessDep) -> Response:
 async def peer_aggregates(request: Request, app: AppDep, access: AccessDep) -> Response:
     """Store the batch (201), or 200 when it is stored already (a replay). 400 names every bad field; 403
     when the caller is no peer node's party."""
-    body = await json_body(request, "an aggregates batch", _INVALID)
-    if isinstance(body, Response):
-        return body
-    party = access.principal.party
     try:
-        stored = await run_in_threadpool(app.aggregates.accept, body, party=party.key if party else None)
-    except NotAPeer:
-        return not_a_peer("deliver")
+        stored = await from_peer(request, access, "an aggregates batch", _INVALID, app.aggregates.accept)
     except AggregateInvalid as exc:
         return problem(400, "the aggregates batch is invalid", type_=_INVALID,
                        errors=[{"instance": path, "title": reason} for path, reason in exc.problems])
+    if isinstance(stored, Response):
+        return stored
     return JsonResponse({"stored": stored}, status_code=201 if stored else 200)
