@@ -9,7 +9,6 @@ holds no VIN of them."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,14 +22,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from regional_nodes import node
 from roadpass.aftermarket.recalls.model import Viewer
 from roadpass.api.app import create_app
-from roadpass.bootstrap import Roadpass, bootstrap
+from roadpass.bootstrap import Roadpass
 from roadpass.cli import common
 from roadpass.cli.main import app as cli_app
 from roadpass.regions.federation_service import WHERE_USED_ACTION
 from roadpass.regions.pseudonymise import Pseudonymiser
-from roadpass.settings import Settings
 from served import served
 
 MDA = "urn:epcglobal:cbv:mda#"
@@ -82,15 +81,6 @@ def built_and_sold(cars: dict[int, str]) -> list[dict[str, Any]]:
              "example:owner": {"example:name": MARKER}}]
     return out
 
-
-def node(folder: Path, template: Path, region: str, name: str, peers: list[dict[str, str]],
-         database_url: str | None = None) -> Roadpass:
-    folder.mkdir()
-    if database_url is None:
-        shutil.copy(template, folder / "node.sqlite3")
-        database_url = f"sqlite:///{folder / 'node.sqlite3'}"
-    return bootstrap(Settings(database_url=database_url, environment="test", region=region, node_id=name,
-                              peers=peers))
 
 
 def party_key(rp: Roadpass, key: str, role: str, country: str, gcp: str | None = None) -> str:

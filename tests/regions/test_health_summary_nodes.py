@@ -7,7 +7,6 @@ and no byte of the home node holds the vehicle's VIN, its owner or a time of day
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -18,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
-from roadpass.bootstrap import Roadpass, bootstrap
+from regional_nodes import node
+from roadpass.bootstrap import Roadpass
 from roadpass.passport.domain import BatteryPassport
 from roadpass.regions.health_relay import DELIVERED, PENDING
 from roadpass.regions.health_relay_service import CHANNEL, IMPORT_ACTION, SUMMARY_ACTION
 from roadpass.regions.health_summary import summary_id
-from roadpass.settings import Settings
 from roadpass.telematics.health import CURRENT, SOC, SOH, TEMPERATURE, VOLTAGE
 from roadpass.telematics.health_service import PackHealthService
 from roadpass.telematics.service import Point
@@ -98,15 +97,6 @@ class Nodes:
     health: PackHealthService[BatteryPassport]
     signals: Signals
 
-
-def node(folder: Path, template: Path, region: str, name: str, peers: list[dict[str, str]],
-         database_url: str | None = None) -> Roadpass:
-    folder.mkdir()
-    if database_url is None:
-        shutil.copy(template, folder / "node.sqlite3")
-        database_url = f"sqlite:///{folder / 'node.sqlite3'}"
-    return bootstrap(Settings(database_url=database_url, environment="test", region=region, node_id=name,
-                              peers=peers))
 
 
 def party_key(rp: Roadpass, key: str) -> str:

@@ -5,12 +5,12 @@ full pass over the table per replayed child."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event
 
+from epcis_docs import VEHICLE, aggregation, document
 from pg import PgCluster, template_database
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.settings import Settings
@@ -18,21 +18,11 @@ from roadpass.store import trace_write
 from roadpass.trace.epcis.model import Role
 from roadpass.trace.identifiers import canonical_id
 
-CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-VEHICLE = "urn:epc:id:giai:0614141.LSJA24U69RS000017"
 PACK = "urn:epc:id:sgtin:0614141.100001.P1"
-_ids = itertools.count(1)
 
 
-def _doc(*events: dict[str, Any]) -> dict[str, Any]:
-    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-            "creationDate": "2025-01-01T00:00:00Z", "epcisBody": {"eventList": list(events)}}
 
 
-def _aggregation(action: str, when: str, parent: str, child: str) -> dict[str, Any]:
-    return {"type": "AggregationEvent", "eventTime": when, "eventTimeZoneOffset": "+00:00",
-            "eventID": f"urn:uuid:3b1c2f6e-0000-4000-8000-{next(_ids):012d}",
-            "parentID": parent, "childEPCs": [child], "action": action, "bizStep": "assembling"}
 
 
 def _child_steps_statement(app: Roadpass, conn: Connection, child: int) -> tuple[str, Any]:
@@ -52,8 +42,8 @@ def _child_steps_statement(app: Roadpass, conn: Connection, child: int) -> tuple
 
 def test_child_steps_plan_uses_the_event_index_on_sqlite(sqlite_app: Roadpass) -> None:
     # Out of order: the removal arrives first, the fitting after it, so the pack's containment is replayed.
-    sqlite_app.trace.capture(_doc(_aggregation("DELETE", "2025-03-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
-    sqlite_app.trace.capture(_doc(_aggregation("ADD", "2025-02-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
+    sqlite_app.trace.capture(document(aggregation("DELETE", "2025-03-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
+    sqlite_app.trace.capture(document(aggregation("ADD", "2025-02-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
     with sqlite_app.engine.connect() as conn:
         pack = conn.exec_driver_sql("SELECT id FROM unit WHERE key = ?", (canonical_id(PACK),)).scalar_one()
         steps = trace_write.child_steps(conn, int(pack))
@@ -69,9 +59,9 @@ def test_child_steps_plan_uses_the_event_index_on_sqlite(sqlite_app: Roadpass) -
 def test_child_steps_reads_parents_through_the_index_on_both_engines(app: Roadpass) -> None:
     """The same answer on both engines: every standing fact about the child, with its parent."""
     other = "urn:epc:id:giai:0614141.LSJA24U69RS000018"
-    app.trace.capture(_doc(_aggregation("ADD", "2025-04-01T08:00:00Z", other, PACK)), actor="plant")
-    app.trace.capture(_doc(_aggregation("ADD", "2025-02-01T08:00:00Z", VEHICLE, PACK),
-                           _aggregation("DELETE", "2025-03-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
+    app.trace.capture(document(aggregation("ADD", "2025-04-01T08:00:00Z", other, PACK)), actor="plant")
+    app.trace.capture(document(aggregation("ADD", "2025-02-01T08:00:00Z", VEHICLE, PACK),
+                           aggregation("DELETE", "2025-03-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
     with app.engine.connect() as conn:
         ids = dict(conn.exec_driver_sql("SELECT key, id FROM unit").all())
         steps = sorted(trace_write.child_steps(conn, int(ids[canonical_id(PACK)])), key=lambda s: s.time)
@@ -96,7 +86,7 @@ def test_child_steps_can_use_the_partial_index_on_postgresql(pg_cluster: PgClust
 
 
 def _explain_on_postgresql(app: Roadpass) -> None:
-    app.trace.capture(_doc(_aggregation("ADD", "2025-02-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
+    app.trace.capture(document(aggregation("ADD", "2025-02-01T08:00:00Z", VEHICLE, PACK)), actor="plant")
     with app.engine.begin() as conn:
         pack = conn.exec_driver_sql("SELECT id FROM unit WHERE key = %s", (canonical_id(PACK),)).scalar_one()
         statement, parameters = _child_steps_statement(app, conn, int(pack))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 from alembic import command
@@ -17,6 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from cli_helpers import run_cli
+from epcis_docs import document, fitted
 from pg import PgCluster, template_database
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.features.partitions import before_serve
@@ -34,21 +33,6 @@ from roadpass.store.partitions import (
     partition_name,
 )
 from roadpass.trace.query import parse_event_query
-
-CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-VEHICLE = "urn:epc:id:giai:0614141.LSJA24U69RS000017"
-_ids = itertools.count(1)
-
-
-def _doc(*events: dict[str, Any]) -> dict[str, Any]:
-    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-            "creationDate": "2025-01-01T00:00:00Z", "epcisBody": {"eventList": list(events)}}
-
-
-def _add(pack: str, when: str) -> dict[str, Any]:
-    return {"type": "AggregationEvent", "eventTime": when, "eventTimeZoneOffset": "+00:00",
-            "eventID": f"urn:uuid:6a4d8a4e-0000-4000-8000-{next(_ids):012d}",
-            "parentID": VEHICLE, "childEPCs": [pack], "action": "ADD", "bizStep": "assembling"}
 
 
 def _rows(engine: Engine, table: str) -> int:
@@ -99,7 +83,7 @@ def test_events_land_in_their_month_and_far_ones_in_the_default(pg_app: Roadpass
     partitions = EventPartitions(pg_app.engine)
     names = [p.name for p in partitions.attached()]
     assert names[-1] == "epcis_event_default" and len(names) >= 5  # this month + 3 ahead + default
-    pg_app.trace.capture(_doc(_add("urn:epc:id:sgtin:0614141.100001.A", "2030-05-03T08:00:00Z")), actor="plant")
+    pg_app.trace.capture(document(fitted("urn:epc:id:sgtin:0614141.100001.A", "2030-05-03T08:00:00Z")), actor="plant")
     assert _rows(pg_app.engine, f"{SCHEMA}.epcis_event_default") == 1
 
     made = partitions.create([date(2030, 5, 1)])
@@ -116,9 +100,9 @@ def test_events_land_in_their_month_and_far_ones_in_the_default(pg_app: Roadpass
 
 @pytest.mark.postgres
 def test_a_backfill_in_the_default_partition_is_split_into_months(pg_app: Roadpass) -> None:
-    events = [_add(f"urn:epc:id:sgtin:0614141.100004.{n}", when) for n, when in enumerate(
+    events = [fitted(f"urn:epc:id:sgtin:0614141.100004.{n}", when) for n, when in enumerate(
         ["2019-01-31T23:59:59Z", "2019-02-01T00:00:00Z", "2019-02-20T10:00:00Z"])]
-    pg_app.trace.capture(_doc(*events), actor="plant")
+    pg_app.trace.capture(document(*events), actor="plant")
     partitions = EventPartitions(pg_app.engine)
     assert sorted(partitions.split_default()) == [f"{SCHEMA}.epcis_event_y2019m01", f"{SCHEMA}.epcis_event_y2019m02"]
     assert _rows(pg_app.engine, f"{SCHEMA}.epcis_event_y2019m02") == 2
@@ -128,8 +112,8 @@ def test_a_backfill_in_the_default_partition_is_split_into_months(pg_app: Roadpa
 
 @pytest.mark.postgres
 def test_event_ids_stay_unique_over_all_months(pg_app: Roadpass) -> None:
-    first = _add("urn:epc:id:sgtin:0614141.100001.B", "2024-01-10T08:00:00Z")
-    pg_app.trace.capture(_doc(first), actor="plant")
+    first = fitted("urn:epc:id:sgtin:0614141.100001.B", "2024-01-10T08:00:00Z")
+    pg_app.trace.capture(document(first), actor="plant")
     with pg_app.engine.begin() as conn:
         row = conn.execute(text("SELECT * FROM epcis_event")).mappings().one()
     again = dict(row) | {"id": row["id"] + 1000, "event_time": row["event_time"] + 400 * 86_400_000_000,
@@ -142,15 +126,15 @@ def test_event_ids_stay_unique_over_all_months(pg_app: Roadpass) -> None:
 
 @pytest.mark.postgres
 def test_detached_month_leaves_the_live_table_and_stays_known(pg_app: Roadpass) -> None:
-    old = _add("urn:epc:id:sgtin:0614141.100001.C", "2024-02-10T08:00:00Z")
-    new = _add("urn:epc:id:sgtin:0614141.100001.D", "2024-03-10T08:00:00Z")
+    old = fitted("urn:epc:id:sgtin:0614141.100001.C", "2024-02-10T08:00:00Z")
+    new = fitted("urn:epc:id:sgtin:0614141.100001.D", "2024-03-10T08:00:00Z")
     partitions = EventPartitions(pg_app.engine)
     partitions.create([date(2024, 2, 1), date(2024, 3, 1)])
-    pg_app.trace.capture(_doc(new), actor="plant")
-    pg_app.trace.capture(_doc(old), actor="plant")
+    pg_app.trace.capture(document(new), actor="plant")
+    pg_app.trace.capture(document(old), actor="plant")
     with pytest.raises(KeyError, match="newest stored event"):  # its id would be handed out again
         partitions.detach(date(2024, 2, 1), actor="operator")
-    pg_app.trace.capture(_doc(_add("urn:epc:id:sgtin:0614141.100001.F", "2024-03-11T08:00:00Z")), actor="plant")
+    pg_app.trace.capture(document(fitted("urn:epc:id:sgtin:0614141.100001.F", "2024-03-11T08:00:00Z")), actor="plant")
     assert partitions.detach(date(2024, 2, 1), actor="operator") == f"{SCHEMA}.epcis_event_y2024m02"
     found, _ctx, _token = pg_app.trace.events(parse_event_query({}))
     assert old["eventID"] not in [e["eventID"] for e in found] and new["eventID"] in [e["eventID"] for e in found]
@@ -187,13 +171,13 @@ def test_existing_database_is_partitioned_by_the_upgrade(pg_cluster: PgCluster) 
             command.upgrade(alembic_config(conn), head)
     app = bootstrap(Settings(database_url=pg_cluster.url("rp_before_0021"), environment="test"), migrate=False)
     try:
-        wrong = _add("urn:epc:id:sgtin:0614141.100001.E", "2025-03-01T08:00:00Z")
-        events = [wrong] + [_add(f"urn:epc:id:sgtin:0614141.100002.{n}", f"2025-{m:02d}-15T08:00:00Z")
+        wrong = fitted("urn:epc:id:sgtin:0614141.100001.E", "2025-03-01T08:00:00Z")
+        events = [wrong] + [fitted(f"urn:epc:id:sgtin:0614141.100002.{n}", f"2025-{m:02d}-15T08:00:00Z")
                             for n, m in enumerate(range(1, 13))]
-        app.trace.capture(_doc(*events), actor="plant")
+        app.trace.capture(document(*events), actor="plant")
         declaration = dict(wrong) | {"errorDeclaration": {"declarationTime": "2025-03-02T09:00:00Z",
                                                           "reason": "incorrect_data"}}
-        app.trace.capture(_doc(declaration), actor="plant")
+        app.trace.capture(document(declaration), actor="plant")
         before, _ctx, _token = app.trace.events(parse_event_query({}))
         assert not EventPartitions(engine).available()
         upgrade(engine)
@@ -208,7 +192,7 @@ def test_existing_database_is_partitioned_by_the_upgrade(pg_cluster: PgCluster) 
         assert app.ledger.verify().ok
         declared, _ctx, _token = app.trace.events(parse_event_query({"EXISTS_errorDeclaration": ""}))
         assert [e["eventID"] for e in declared] == [wrong["eventID"]]
-        app.trace.capture(_doc(_add("urn:epc:id:sgtin:0614141.100003.A", "2025-06-01T08:00:00Z")), actor="plant")
+        app.trace.capture(document(fitted("urn:epc:id:sgtin:0614141.100003.A", "2025-06-01T08:00:00Z")), actor="plant")
         assert _rows(engine, f"{SCHEMA}.epcis_event_y2025m06") == 2
     finally:
         app.close()
@@ -261,7 +245,7 @@ def test_serving_creates_the_months_ahead(pg_app: Roadpass, sqlite_app: Roadpass
 
 @pytest.mark.postgres
 def test_downgrade_brings_back_the_plain_table_with_its_rows(pg_app: Roadpass) -> None:
-    pg_app.trace.capture(_doc(*[_add(f"urn:epc:id:sgtin:0614141.100005.{n}", f"2025-0{n}-02T08:00:00Z")
+    pg_app.trace.capture(document(*[fitted(f"urn:epc:id:sgtin:0614141.100005.{n}", f"2025-0{n}-02T08:00:00Z")
                                 for n in range(1, 4)]), actor="plant")
     with pg_app.engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0021@-1")

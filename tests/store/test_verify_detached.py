@@ -5,7 +5,6 @@ month is checked in full again."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import Engine, text
 
 from access_helpers import api_headers
 from cli_helpers import run_cli
+from epcis_docs import document, fitted
 from pg import PgCluster, template_database
 from roadpass.api.app import create_app
 from roadpass.bootstrap import Roadpass, bootstrap
@@ -25,21 +25,11 @@ from roadpass.settings import Settings
 from roadpass.store.ledger import append
 from roadpass.store.partitions import SCHEMA, EventPartitions, month_bounds
 
-CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-VEHICLE = "urn:epc:id:giai:0614141.LSJA24U69RS000017"
 FEBRUARY = f"{SCHEMA}.epcis_event_y2024m02"
-_ids = itertools.count(1)
 
 
-def _doc(*events: dict[str, Any]) -> dict[str, Any]:
-    return {"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-            "creationDate": "2025-01-01T00:00:00Z", "epcisBody": {"eventList": list(events)}}
 
 
-def _add(pack: str, when: str) -> dict[str, Any]:
-    return {"type": "AggregationEvent", "eventTime": when, "eventTimeZoneOffset": "+00:00",
-            "eventID": f"urn:uuid:7c2e9b10-0000-4000-8000-{next(_ids):012d}",
-            "parentID": VEHICLE, "childEPCs": [pack], "action": "ADD", "bizStep": "assembling"}
 
 
 def _sql(engine: Engine, statement: str, **params: Any) -> Any:
@@ -65,12 +55,12 @@ def pg_app(pg_cluster: PgCluster) -> Iterator[Roadpass]:
     app = bootstrap(Settings(database_url=template_database(pg_cluster), environment="test"))
     EventPartitions(app.engine).create([date(2024, 2, 1), date(2024, 3, 1)])
     for n in range(3):
-        app.trace.capture(_doc(_add(f"urn:epc:id:sgtin:0614141.200001.F{n}", f"2024-02-1{n}T08:00:00Z")),
+        app.trace.capture(document(fitted(f"urn:epc:id:sgtin:0614141.200001.F{n}", f"2024-02-1{n}T08:00:00Z")),
                           actor="plant")
-    app.trace.capture(_doc(_add("urn:epc:id:sgtin:0614141.200001.S", "2024-02-28T08:00:00Z"),
-                           _add("urn:epc:id:sgtin:0614141.200001.T", "2024-03-01T08:00:00Z")), actor="plant")
+    app.trace.capture(document(fitted("urn:epc:id:sgtin:0614141.200001.S", "2024-02-28T08:00:00Z"),
+                           fitted("urn:epc:id:sgtin:0614141.200001.T", "2024-03-01T08:00:00Z")), actor="plant")
     for n in range(2):
-        app.trace.capture(_doc(_add(f"urn:epc:id:sgtin:0614141.200001.M{n}", f"2024-03-1{n}T08:00:00Z")),
+        app.trace.capture(document(fitted(f"urn:epc:id:sgtin:0614141.200001.M{n}", f"2024-03-1{n}T08:00:00Z")),
                           actor="plant")
     yield app
     app.close()
@@ -187,8 +177,8 @@ def test_cli_verify_reports_the_archived_entries(pg_cluster: PgCluster) -> None:
     app = bootstrap(Settings(database_url=url, environment="test"))
     try:
         EventPartitions(app.engine).create([date(2024, 2, 1), date(2024, 3, 1)])
-        app.trace.capture(_doc(_add("urn:epc:id:sgtin:0614141.200002.A", "2024-02-10T08:00:00Z")), actor="plant")
-        app.trace.capture(_doc(_add("urn:epc:id:sgtin:0614141.200002.B", "2024-03-10T08:00:00Z")), actor="plant")
+        app.trace.capture(document(fitted("urn:epc:id:sgtin:0614141.200002.A", "2024-02-10T08:00:00Z")), actor="plant")
+        app.trace.capture(document(fitted("urn:epc:id:sgtin:0614141.200002.B", "2024-03-10T08:00:00Z")), actor="plant")
     finally:
         app.close()
     code, out = run_cli(url, "partitions", "detach", "2024-02", "--yes", "--actor", "dba@example.com")
