@@ -142,6 +142,10 @@ def test_detached_month_leaves_the_live_table_and_stays_known(pg_app: Roadpass) 
     assert _rows(pg_app.engine, KEY_TABLE) == 3
     with pytest.raises(KeyError):
         partitions.detach(date(2024, 2, 1), actor="operator")
+    # Found by eventID only while its month is attached; captured again, still a duplicate (the key table).
+    assert pg_app.trace.event(old["eventID"]) is None and pg_app.trace.event(new["eventID"]) is not None
+    again = pg_app.trace.capture(document(old), actor="plant")
+    assert (again.stored, again.duplicates) == (0, 1)
     # The capture entry of the detached month's event is archived: its chain is checked, its content is not
     # (tests/store/test_verify_detached.py); once re-attached it is checked in full again.
     archived = pg_app.ledger.verify()
@@ -153,9 +157,38 @@ def test_detached_month_leaves_the_live_table_and_stays_known(pg_app: Roadpass) 
     assert pg_app.ledger.verify().ok and pg_app.ledger.verify().archived == {}
 
 
+@pytest.mark.postgres
+def test_months_are_light_to_write(pg_app: Roadpass) -> None:
+    """Migration 0031: no month indexes eventID or hash ID (the key table answers), no per-row foreign key
+    to the capture job, and a new month compresses documents as the table does."""
+    EventPartitions(pg_app.engine).create([date(2023, 7, 1)])
+    event = fitted("urn:epc:id:sgtin:0614141.100009.A", "2023-07-04T08:00:00Z")
+    pg_app.trace.capture(document(event), actor="plant")
+    with pg_app.engine.connect() as conn:
+        indexed = conn.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = :s AND tablename = 'epcis_event_y2023m07'"),
+            {"s": SCHEMA}).scalars().all()
+        keys = conn.execute(text("SELECT conname FROM pg_constraint WHERE conrelid = 'epcis_event'::regclass "
+                                 "AND contype = 'f'")).scalars().all()
+        methods = set(conn.execute(text(
+            "SELECT a.attcompression FROM pg_attribute a WHERE a.attname = 'doc' AND a.attrelid IN "
+            "('epcis_event'::regclass, to_regclass(:m))"), {"m": f"{SCHEMA}.epcis_event_y2023m07"}).scalars())
+    assert indexed and not [d for d in indexed if "(event_id)" in d or "(hash_id)" in d]
+    assert keys == []
+    assert len(methods) == 1
+    found, _ctx, _token = pg_app.trace.events(parse_event_query({"EQ_eventID": event["eventID"]}))
+    assert [e["eventID"] for e in found] == [event["eventID"]]
+    with pg_app.engine.connect() as conn:
+        hash_id = conn.execute(text(f"SELECT hash_id FROM {KEY_TABLE}")).scalar_one()
+    by_hash = pg_app.trace.event(hash_id)  # by hash ID as by eventID
+    assert by_hash is not None and by_hash[0]["eventID"] == event["eventID"]
+
+
 def _heads_before_0021() -> list[str]:
-    """Every head but this migration: the schema an existing database had before it."""
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads()) - {"0021"}
+    """Every head but this migration and those after it: the schema an existing database had before it."""
+    script = ScriptDirectory.from_config(alembic_config())
+    after = {r.revision for r in script.iterate_revisions("heads", "0021")}
+    heads = set(script.get_heads()) - after
     return sorted(heads or {"0010"})
 
 
@@ -248,6 +281,7 @@ def test_downgrade_brings_back_the_plain_table_with_its_rows(pg_app: Roadpass) -
     pg_app.trace.capture(document(*[fitted(f"urn:epc:id:sgtin:0614141.100005.{n}", f"2025-0{n}-02T08:00:00Z")
                                 for n in range(1, 4)]), actor="plant")
     with pg_app.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0021")  # the migrations after it first (0031)
         command.downgrade(alembic_config(conn), "0021@-1")
     assert not EventPartitions(pg_app.engine).available()
     assert _rows(pg_app.engine, "epcis_event") == 3

@@ -23,6 +23,7 @@ from roadpass.passport.records import (
 )
 from roadpass.store import passport_reads as reads
 from roadpass.store import passport_tables as pt
+from roadpass.store.partitions import KEY_TABLE, event_keys
 from roadpass.store.passports import ledgered, now_us
 
 __all__ = ["SqlEprRecords"]
@@ -113,12 +114,15 @@ class SqlEprRecords:
 
     def collections(self) -> list[Collection]:
         """Every collection of a passport's battery (one per battery); the time is the collecting event's."""
+        # The collecting event's time: from the key table where the event table is partitioned (it carries
+        # eventID and event time for every month, detached ones too; store/partitions.py).
+        events = KEY_TABLE if event_keys(self.conn) is not None else "epcis_event"
         rows = self.conn.execute(
             text(
                 "SELECT v.passport_pk, m.key, m.mass_kg, e.event_time, v.location, ve.country "
                 "FROM passport_version v JOIN passport p ON p.id = v.passport_pk "
                 "JOIN passport_model m ON m.id = p.model_id "
-                "JOIN epcis_event e ON e.event_id = v.event_id "
+                f"JOIN {events} e ON e.event_id = v.event_id "
                 "LEFT JOIN vocabulary_element ve ON ve.key = v.location AND ve.vocabulary_type = :vtype "
                 "WHERE v.reason = 'collected'"
             ),

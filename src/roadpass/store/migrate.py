@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-from roadpass.store.partitions import comparison_filter
+from roadpass.store.partitions import comparison_filter, forget_layout
 from roadpass.store.tables import metadata
 
 __all__ = ["alembic_config", "pending_changes", "upgrade"]
@@ -32,6 +32,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the database at ``engine`` up to ``revision``."""
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
+    forget_layout(engine)
 
 
 def pending_changes(engine: Engine) -> list[Any]:

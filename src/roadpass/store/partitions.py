@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, TableClause, column, table, text
 
 from roadpass.ledger.archive import DETACH_ACTION, partition_month
 from roadpass.ledger.chain import LedgerDraft, Subject
@@ -33,6 +34,7 @@ from roadpass.store.ledger import append, rows_hash
 
 __all__ = [
     "DEFAULT_PARTITION",
+    "EVENT_KEYS",
     "KEY_TABLE",
     "SCHEMA",
     "EventPartitions",
@@ -40,6 +42,8 @@ __all__ = [
     "Partition",
     "comparison_filter",
     "create_month",
+    "event_keys",
+    "forget_layout",
     "is_partitioned",
     "list_partitions",
     "month_bounds",
@@ -53,12 +57,16 @@ SCHEMA = "event_partitions"
 KEY_TABLE = f"{SCHEMA}.epcis_event_key"
 DEFAULT_PARTITION = "epcis_event_default"
 
-#: Indexes the partitioned table has beyond the table definitions: ``eventID`` and hash ID lookups within
-#: each month (their uniqueness over all months is the key table's).
-EXTRA_INDEXES = ("ix_epcis_event_event_id", "ix_epcis_event_hash_id")
 #: What the table definitions declare and the partitioned table cannot carry (manual 5.11.2.3).
 _UNIQUES_MOVED = ("uq_epcis_event_event_id", "uq_epcis_event_hash_id")
-_FK_MOVED = "fk_error_declaration_event_pk_epcis_event"
+#: Foreign keys the partitioned layout moves (error declarations refer to the key table) or leaves out: the
+#: events' job, written by the same transaction just before them, is not probed once per event row
+#: (migration 0031).
+_FKS_MOVED = ("fk_error_declaration_event_pk_epcis_event", "fk_epcis_event_job_id_capture_job")
+
+#: eventID, hash ID, row id and event time of every event, unique over all months (see :func:`event_keys`).
+EVENT_KEYS: TableClause = table(
+    "epcis_event_key", column("id"), column("event_id"), column("hash_id"), column("event_time"), schema=SCHEMA)
 
 _MICROS = 1_000_000
 
@@ -135,6 +143,25 @@ def is_partitioned(conn: Connection) -> bool:
     return found is not None
 
 
+_layouts: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+
+
+def event_keys(conn: Connection) -> TableClause | None:
+    """Where to find events by eventID or hash ID: the key table on a partitioned event table (its months
+    carry no index on either, since the key table's unique indexes answer those look-ups once for all months,
+    migration 0031), else None: the event table's own unique indexes. Known once per engine (the layout
+    changes only in a migration, which calls :func:`forget_layout`)."""
+    known = _layouts.get(conn.engine)
+    if known is None:
+        known = _layouts[conn.engine] = is_partitioned(conn)
+    return EVENT_KEYS if known else None
+
+
+def forget_layout(engine: Engine) -> None:
+    """Look the event table's layout up again (after a migration)."""
+    _layouts.pop(engine, None)
+
+
 def list_partitions(conn: Connection) -> list[Partition]:
     """The attached partitions, months in order, the default last; row counts are the planner's estimates."""
     rows = conn.execute(text(
@@ -165,7 +192,8 @@ def create_month(conn: Connection, month: date) -> bool:
         return False
     low, high = month_bounds(month)
     default = f"{SCHEMA}.{DEFAULT_PARTITION}"
-    conn.execute(text(f"CREATE TABLE {SCHEMA}.{name} (LIKE epcis_event INCLUDING DEFAULTS)"))
+    # INCLUDING COMPRESSION: the months keep the event documents' compression method (migration 0031).
+    conn.execute(text(f"CREATE TABLE {SCHEMA}.{name} (LIKE epcis_event INCLUDING DEFAULTS INCLUDING COMPRESSION)"))
     conn.execute(text(
         f"WITH moved AS (DELETE FROM {default} WHERE event_time >= {low} AND event_time < {high} RETURNING *) "
         f"INSERT INTO {SCHEMA}.{name} SELECT * FROM moved"
@@ -203,9 +231,7 @@ def comparison_filter(conn: Connection) -> Callable[..., bool] | None:
     def include(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
         if type_ == "unique_constraint" and name in _UNIQUES_MOVED:
             return False
-        if type_ == "index" and name in EXTRA_INDEXES:
-            return False
-        return not (type_ == "foreign_key_constraint" and name == _FK_MOVED)
+        return not (type_ == "foreign_key_constraint" and name in _FKS_MOVED)
 
     return include
 

@@ -7,9 +7,10 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, exists, false, or_, select
+from sqlalchemy import Connection, and_, bindparam, exists, false, or_, select, tuple_
 
 from roadpass.store import tables as t
+from roadpass.store.partitions import EVENT_KEYS, event_keys
 from roadpass.trace.epcis.model import Role
 from roadpass.trace.genealogy import AsBuiltNode, LinkKind
 from roadpass.trace.query import EventQuery, IdentifierMatch, PageToken, Visibility
@@ -114,10 +115,11 @@ def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent]
         (e.c.disposition, query.dispositions),
         (e.c.read_point, query.read_points),
         (e.c.biz_location, query.biz_locations),
-        (e.c.event_id, query.event_ids),
     ):
         if values:
             clauses.append(column.in_(values))
+    if query.event_ids:
+        clauses.append(_event_id_among(conn, query.event_ids))
     if query.error_declared:
         clauses.append(t.error_declaration.c.id.is_not(None))
     if query.error_reasons:
@@ -151,16 +153,30 @@ def query_events(conn: Connection, query: EventQuery) -> tuple[list[StoredEvent]
     return events, token
 
 
+def _event_id_among(conn: Connection, event_ids: Sequence[str]) -> Any:
+    """Events whose eventID is one of ``event_ids``: through the key table where the months carry no index
+    on eventID (store/partitions.py)."""
+    e, keys = t.epcis_event, event_keys(conn)
+    if keys is None:
+        return e.c.event_id.in_(event_ids)
+    return e.c.id.in_(select(keys.c.id).where(keys.c.event_id.in_(event_ids)))
+
+
 @cache
-def _by_id() -> Any:
-    # Built once: constructing the statement and its cache key per call cost more than running it.
+def _by_id(partitioned: bool) -> Any:
+    # Built once per layout: constructing the statement and its cache key per call cost more than running it.
     e = t.epcis_event
-    return _base_select().where(or_(e.c.event_id == bindparam("event_id"), e.c.hash_id == bindparam("event_id")))
+    wanted: Any = bindparam("event_id")
+    if not partitioned:
+        return _base_select().where(or_(e.c.event_id == wanted, e.c.hash_id == wanted))
+    keys = EVENT_KEYS
+    found = select(keys.c.id, keys.c.event_time).where(or_(keys.c.event_id == wanted, keys.c.hash_id == wanted))
+    return _base_select().where(tuple_(e.c.id, e.c.event_time).in_(found))
 
 
 def event_by_id(conn: Connection, event_id: str) -> StoredEvent | None:
     """The event with this eventID (or hash ID), if stored."""
-    row = conn.execute(_by_id(), {"event_id": event_id}).first()
+    row = conn.execute(_by_id(event_keys(conn) is not None), {"event_id": event_id}).first()
     return None if row is None else _stored(row)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from roadpass.store.bulk import bulk_insert, chunks, insert_new_keys, placeholder
 from roadpass.store.engine import is_postgresql
+from roadpass.store.partitions import KEY_TABLE, event_keys
 from roadpass.trace.capture_plan import EVENT_COLUMNS
 from roadpass.trace.epcis.model import Role
 from roadpass.trace.genealogy import ContainmentStep, Edge, LinkKind
@@ -53,8 +54,10 @@ def _among(conn: Connection, values: Sequence[Any]) -> Iterator[tuple[str, tuple
 def existing_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
     """Which of ``hashes`` are stored already (capture is idempotent on the event hash ID)."""
     found: set[str] = set()
+    # The key table also knows the events of detached months: one captured again is still a duplicate.
+    source = KEY_TABLE if event_keys(conn) is not None else "epcis_event"
     for test, params in _among(conn, list(hashes)):
-        sql = f"SELECT hash_id FROM epcis_event WHERE hash_id {test}"
+        sql = f"SELECT hash_id FROM {source} WHERE hash_id {test}"
         found.update(row[0] for row in conn.exec_driver_sql(sql, params))
     return found
 
@@ -62,8 +65,11 @@ def existing_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
 def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
     """eventID → (row id, hash ID) for those of ``event_ids`` that are stored."""
     found: dict[str, tuple[int, str]] = {}
+    # Partitioned: found in the key table, kept only when its month is attached (the row is live).
+    source = (f"{KEY_TABLE} e WHERE EXISTS (SELECT 1 FROM epcis_event l WHERE l.id = e.id "
+              "AND l.event_time = e.event_time) AND" if event_keys(conn) is not None else "epcis_event e WHERE")
     for test, params in _among(conn, list(event_ids)):
-        sql = f"SELECT event_id, id, hash_id FROM epcis_event WHERE event_id {test}"
+        sql = f"SELECT e.event_id, e.id, e.hash_id FROM {source} e.event_id {test}"
         for event_id, pk, hash_id in conn.exec_driver_sql(sql, params):
             found[event_id] = (int(pk), hash_id)
     return found
