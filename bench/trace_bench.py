@@ -3,11 +3,14 @@
 Prints progress to stderr and one final JSON line to stdout. Baselines are measured in the same run:
 the reference CBV 2.0 hash implementation (``epcis-event-hash-generator``) on the same events, and a plain
 ``executemany`` of the same event rows into the same engine, and the storage floor: every row capture
-wrote for a sample of its documents (events, identifiers by role, units, links) written again through plain
-``executemany`` into an empty database of the same schema, one transaction for each one capture committed
-(several documents: see ``TraceService.capture_many``), with nothing else
-done: no parsing, hashing, look-ups or row building. No capture path on this schema and engine can be
-faster than that floor.
+wrote (events, identifiers by role, units, links) written again through plain ``executemany`` into an empty
+database of the same schema, one transaction for each one capture committed (several documents: see
+``TraceService.capture_many``), with nothing else done: no parsing, hashing, look-ups or row building. The
+floor's database grows as capture's did; no capture path on this schema and engine can be faster than that
+floor. The sample floor writes only every k-th of those transactions (about ``--floor-events`` events) into
+a database that stays small, as this benchmark's floor did before: it is the more optimistic of the two.
+The storing process's time during capture is split by phase (``storing_us_per_event``, see
+:class:`StoringSplit`).
 
     python bench/trace_bench.py --vehicles 20000
     python bench/trace_bench.py --vehicles 20000 --db postgresql://user@host/db
@@ -44,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
 from roadpass.settings import Settings
-from roadpass.store.bulk import observe_copies
+from roadpass.store.bulk import bulk_insert, insert_new_keys, observe_copies
 from roadpass.store.parties import upsert_party
 from roadpass.trace.capture_plan import EVENT_COLUMNS, CaptureOutcome
 
@@ -74,6 +77,102 @@ def write_fleet(spec: FleetSpec, path: Path, sample: list[dict[str, Any]]) -> in
             out.write(b"\n")
             documents += 1
     return documents
+
+
+# Where the storing process's time goes during capture: each method of the trace records and each rule of
+# capture_plan the capture service calls, timed where it is called (no call nests in another of these).
+_STORING_PHASES = {
+    "reads": ("master_data_versions", "stored_event_ids", "known_hashes", "children_at", "containment_state",
+              "declaration_facts", "child_steps", "location_countries", "market_times", "latest_markets"),
+    "units": ("intern_units",),
+    "writes": ("lock_writer", "open_job", "finish_job", "insert_master_data", "insert_events", "close_links",
+               "insert_links", "insert_declarations", "unlink_made_from", "replace_containment", "set_markets"),
+    "ledger": ("append_ledger",),
+}
+
+
+class StoringSplit:
+    """Wall time of the storing process by phase while installed (see :data:`_STORING_PHASES`):
+
+    * ``parse_wait``: waiting for the parse worker's next document;
+    * ``reads``: the stored facts the rules need; ``units``: interning identifiers (cache, then database);
+    * ``planning``: the capture rules, building the rows they write included (``trace/capture_plan.py``);
+    * ``writes``: the rows written (events, identifiers by role, links, markets, jobs, master data);
+    * ``ledger``: the ledger entry (content hash of the rows, then the chain);
+    * ``commit``: the transaction's commit; ``other``: the rest (savepoints, service glue)."""
+
+    def __init__(self) -> None:
+        self.spent = dict.fromkeys(("parse_wait", "reads", "units", "planning", "writes", "ledger", "commit"), 0.0)
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def _wrap(self, owner: Any, name: str, phase: str) -> None:
+        original = getattr(owner, name)
+        spent = self.spent
+
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[phase] += time.perf_counter() - started
+
+        self._undo.append((owner, name, original))
+        setattr(owner, name, timed_call)
+
+    def install(self) -> None:
+        from contextlib import contextmanager
+
+        from roadpass.store.trace_records import SqlTraceRecords, SqlTraceStore
+        from roadpass.trace import capture_plan
+        from roadpass.trace.service import TraceService
+
+        for phase, names in _STORING_PHASES.items():
+            for name in names:
+                self._wrap(SqlTraceRecords, name, phase)
+        for name in dir(capture_plan):
+            if name.startswith(("plan_", "triage", "stored_units", "emptying_deletes", "market_locations",
+                                "newer_markets", "capture_ledger")) and callable(getattr(capture_plan, name)):
+                self._wrap(capture_plan, name, "planning")
+        spent, parsed, write = self.spent, TraceService._parsed, SqlTraceStore.write
+
+        def timed_parsed(service: Any, bodies: Any, parallel: bool) -> Iterator[Any]:
+            items = parsed(service, bodies, parallel)
+            while True:
+                started = time.perf_counter()
+                item = next(items, None)
+                spent["parse_wait"] += time.perf_counter() - started
+                if item is None:
+                    return
+                yield item
+
+        @contextmanager
+        def timed_write(store: Any) -> Iterator[Any]:
+            context = write(store)
+            records = context.__enter__()
+            try:
+                yield records
+            except BaseException:
+                if not context.__exit__(*sys.exc_info()):
+                    raise
+            else:
+                started = time.perf_counter()
+                context.__exit__(None, None, None)
+                spent["commit"] += time.perf_counter() - started
+
+        self._undo += [(TraceService, "_parsed", parsed), (SqlTraceStore, "write", write)]
+        TraceService._parsed = timed_parsed  # type: ignore[method-assign,assignment]
+        SqlTraceStore.write = timed_write  # type: ignore[method-assign,assignment]
+
+    def remove(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo = []
+
+    def per_event_us(self, total_s: float, events: int) -> dict[str, float]:
+        """Microseconds per stored event by phase, ``other`` the remainder of ``total_s``."""
+        split = {name: round(value * 1e6 / events, 1) for name, value in self.spent.items()}
+        split["other"] = round((total_s - sum(self.spent.values())) * 1e6 / events, 1)
+        return split
 
 
 def capture_fleet(app: Roadpass, spec: FleetSpec, path: Path) -> tuple[int, float, int]:
@@ -143,17 +242,16 @@ def baseline_insert_rate(app: Roadpass, sample: list[dict[str, Any]]) -> float:
 
 
 class WriteRecorder:
-    """Keeps the writes (INSERT, UPDATE, DELETE with their parameters) of every ``stride``-th capture
-    transaction, pickled to ``folder`` as each commits, for :func:`replay_writes` to write again.
+    """Keeps the writes (INSERT, UPDATE, DELETE with their parameters) of every capture transaction,
+    pickled to ``folder`` as each commits, for :func:`replay_writes` to write again.
 
-    The documents are taken at an even stride across the load so the mix of event types matches it. Only
-    references are held until commit and a sampled transaction is pickled once: the capture being timed
-    pays next to nothing for it."""
+    Only references are held until commit. Pickling a transaction's writes is timed (:attr:`spent`) and
+    taken out of the capture's time: capture without the benchmark does not pay it."""
 
-    def __init__(self, engine: Any, folder: Path, stride: int) -> None:
+    def __init__(self, engine: Any, folder: Path) -> None:
         self.engine = engine
         self.folder = folder
-        self.stride = max(1, stride)
+        self.spent = 0.0
         self.documents = 0
         self.files: list[Path] = []
         self.pending: list[tuple[str, Any, bool]] = []
@@ -172,24 +270,20 @@ class WriteRecorder:
             self.pending.append((statement, parameters, many))
 
     def _copied(self, table: str, columns: Any, rows: list[Any]) -> None:
-        """Rows PostgreSQL capture sent by COPY: replayed as the plain executemany the floor is made of."""
-        staged = table.startswith("stage_")
-        table = table.removeprefix("stage_")
-        values = ", ".join(["%s"] * len(columns))
-        # A staged table holds every key the document names; capture inserts those not stored yet (ON CONFLICT
-        # DO NOTHING), and so does the floor.
-        skip = " ON CONFLICT (key) DO NOTHING" if staged else ""
-        self.pending.append((f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}){skip}", rows, True))
+        """Rows PostgreSQL capture sent by COPY: replayed by COPY too (the bulk path is part of the floor on
+        PostgreSQL, where a row-by-row INSERT costs a round trip of its own)."""
+        self.pending.append((f"{_COPY} {table} ({', '.join(columns)})", rows, True))
 
     def _commit(self, _conn: Any) -> None:
         writes, self.pending = self.pending, []
-        if not any(s.startswith("INSERT INTO epcis_event") for s, _p, _m in writes):
+        if not any(s.startswith(_EVENT_ROWS) for s, _p, _m in writes):
             return  # not a capture (party set-up, statistics)
+        started = time.perf_counter()
         self.documents += 1
-        if (self.documents - 1) % self.stride == 0:  # the first document and every stride-th after it
-            path = self.folder / f"writes-{self.documents:06d}.pickle"
-            path.write_bytes(pickle.dumps(writes, protocol=pickle.HIGHEST_PROTOCOL))
-            self.files.append(path)
+        path = self.folder / f"writes-{self.documents:06d}.pickle"
+        path.write_bytes(pickle.dumps(writes, protocol=pickle.HIGHEST_PROTOCOL))
+        self.files.append(path)
+        self.spent += time.perf_counter() - started
 
     def _rollback(self, _conn: Any) -> None:
         self.pending = []
@@ -265,16 +359,36 @@ def _job_ids(writes: list[tuple[str, Any, bool]]) -> Iterator[int]:
     bulk load's transaction holds several documents, each opening its job before writing its events)."""
     for at, (statement, _parameters, _many) in enumerate(writes):
         if statement.startswith("INSERT INTO capture_job"):
-            following = (p for s, p, many in writes[at + 1:] if many and s.startswith("INSERT INTO epcis_event"))
+            following = (p for s, p, many in writes[at + 1:] if many and s.startswith(_EVENT_ROWS))
             yield next(following)[0][_EVENT_JOB_COLUMN]
+
+
+_COPY = "-- COPY"
+#: How a recorded transaction's event rows start: an INSERT, or (PostgreSQL) rows sent by COPY.
+_EVENT_ROWS = ("INSERT INTO epcis_event", f"{_COPY} epcis_event ")
+
+
+def _replay(conn: Any, statement: str, parameters: Any) -> None:
+    """One recorded write: a statement with its parameters, or rows capture sent by COPY (PostgreSQL): into
+    their table by COPY, or, for the staged keys of new units, through the same statement capture used."""
+    if not statement.startswith(_COPY):
+        conn.exec_driver_sql(statement, parameters)
+        return
+    table, listed = statement.removeprefix(_COPY).strip().split(" ", 1)
+    columns = listed.strip("()").split(", ")
+    if table.startswith("stage_"):
+        insert_new_keys(conn, table.removeprefix("stage_"), columns[1:], {row[0]: row[1:] for row in parameters})
+    else:
+        bulk_insert(conn, table, columns, parameters)
 
 
 def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
     """Events/s of writing the recorded transactions again, statement for statement, into an empty
     database of the same schema, one transaction each: no parsing, hashing, look-ups or row building.
 
-    The ceiling for any capture path on this schema and engine; the empty database makes it optimistic,
-    which is what a ceiling should be. Runs in a process of its own (see :func:`storage_floor_rate`)."""
+    The ceiling for any capture path on this schema and engine (given every transaction; given a sample,
+    the database stays smaller than capture's and the ceiling more optimistic). Runs in a process of its own
+    (see :func:`storage_floor_rate`)."""
     target = bootstrap(Settings(database_url=url, environment="test"))
     mark = "?" if target.engine.dialect.paramstyle == "qmark" else "%(id)s"
     events = 0
@@ -282,8 +396,7 @@ def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
     try:
         for path in files:
             writes = pickle.loads(path.read_bytes())
-            path.unlink()
-            rows = [p for s, p, many in writes if many and s.startswith("INSERT INTO epcis_event")]
+            rows = [p for s, p, many in writes if many and s.startswith(_EVENT_ROWS)]
             events += sum(len(p) for p in rows)
             jobs = _job_ids(writes)
             started = time.perf_counter()
@@ -294,7 +407,7 @@ def replay_writes(url: str, files: list[Path]) -> tuple[float, int]:
                         parameters = _with_id(parameters, next(jobs))
                         statement = statement.replace("INSERT INTO capture_job (", "INSERT INTO capture_job (id, ", 1)
                         statement = statement.replace("VALUES (", f"VALUES ({mark}, ", 1)
-                    conn.exec_driver_sql(statement, parameters)
+                    _replay(conn, statement, parameters)
             spent += time.perf_counter() - started
     finally:
         target.close()
@@ -414,7 +527,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="start a throw-away local PostgreSQL cluster")
     parser.add_argument("--queries", type=int, default=200, help="samples per latency figure")
     parser.add_argument("--floor-events", type=int, default=40_000,
-                        help="events in the sample the storage floor writes again (0: skip it)")
+                        help="events in the sample the sample floor writes again (0: skip both floors)")
     parser.add_argument("--writers", type=int, default=2,
                         help="also capture the fleet with this many concurrent writer processes (0 or 1: skip)")
     parser.add_argument("--both", action="store_true",
@@ -450,8 +563,10 @@ def main() -> None:
         admin.dispose()
     try:
         if args.both and cluster is not None:
-            # The same fleet on both engines, one after the other in this run (same machine, same load).
-            lite, pg = run(sqlite_url, args), run(cluster.url("bench"), args)
+            # The same fleet on both engines, one after the other in this run (same machine, same load), each
+            # in a fresh process: PostgreSQL captured 2,748 events/s after SQLite in one process, 3,406 on its
+            # own (likely: the heap the first run left makes the forked parse worker cost copy-on-write faults).
+            lite, pg = run_apart(sqlite_url, args), run_apart(cluster.url("bench"), args)
             ratio = pg["capture_events_per_s"] / max(1, lite["capture_events_per_s"])
             result = {"sqlite": lite, "postgresql": pg, "postgresql_over_sqlite_capture": round(ratio, 2)}
         else:
@@ -462,6 +577,18 @@ def main() -> None:
             cluster.stop()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_apart(url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """:func:`run` in a child process of its own (``--db url``, the other options passed on); its figures."""
+    command = [sys.executable, __file__, "--db", url, "--vehicles", str(args.vehicles), "--seed", str(args.seed),
+               "--queries", str(args.queries), "--floor-events", str(args.floor_events), "--writers",
+               str(args.writers)]
+    done = subprocess.run(command, stdout=subprocess.PIPE, check=False)  # progress goes on to stderr
+    if done.returncode != 0:
+        raise SystemExit(f"the {url.split(':')[0]} run failed ({done.returncode})")
+    answer: dict[str, Any] = orjson.loads(done.stdout.splitlines()[-1])
+    return answer
 
 
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -483,17 +610,32 @@ def measure(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
     started = time.perf_counter()
     documents = write_fleet(spec, workdir / "fleet.jsonl", sample)
     log(f"generated the fleet's documents in {time.perf_counter() - started:.0f}s")
-    # Every k-th document's writes are kept for the storage floor (about --floor-events events in all).
-    recorder = None
-    if args.floor_events:
-        stride = -(-documents * spec.events_per_document // args.floor_events)
-        recorder = WriteRecorder(app.engine, workdir, stride)
-    events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
+    # Every transaction's writes are kept for the storage floors.
+    recorder = WriteRecorder(app.engine, workdir) if args.floor_events else None
+    split = StoringSplit()
+    split.install()
+    try:
+        events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
+    finally:
+        split.remove()
+    if recorder is not None:  # the benchmark's own cost, paid inside the commits: not capture's
+        spent -= recorder.spent
+        split.spent["commit"] -= recorder.spent
+    storing = split.per_event_us(spent, events)
     log(f"captured {events:,} events in {documents:,} documents: {events / spent:,.0f} events/s")
+    log(f"storing process, µs per event: {storing}")
     floor_rate: float | None = None
+    sample_rate: float | None = None
     if recorder is not None:
         recorder.stop()
-        floor_rate = storage_floor(url, workdir, recorder.files) if recorder.files else None
+        if recorder.files:
+            # Every transaction written again into an empty database that grows as capture's did; then, as the
+            # earlier floor did, every k-th (about --floor-events events) into one that stays small.
+            floor_rate = storage_floor(url, workdir, recorder.files)
+            stride = -(-events // args.floor_events)
+            sample_rate = storage_floor(url, workdir, recorder.files[::stride])
+        for path in recorder.files:
+            path.unlink()
     writers_rate = None
     if args.writers > 1:
         writers_rate = concurrent_capture(url, spec, workdir / "fleet.jsonl", workdir, args.writers)
@@ -551,6 +693,9 @@ def measure(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
         "baseline_insert_rows_per_s": round(floor),
         "storage_floor_events_per_s": round(floor_rate) if floor_rate is not None else None,
         "capture_share_of_floor": round(events / spent / floor_rate, 2) if floor_rate else None,
+        "storage_floor_sample_events_per_s": round(sample_rate) if sample_rate is not None else None,
+        "capture_share_of_sample_floor": round(events / spent / sample_rate, 2) if sample_rate else None,
+        "storing_us_per_event": storing,
         "capture_writers": args.writers,
         "capture_writers_events_per_s": round(writers_rate) if writers_rate is not None else None,
         "as_built_p50_ms": p50(as_built_ms),
