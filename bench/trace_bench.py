@@ -341,7 +341,7 @@ def storage_floor(url: str, workdir: Path, files: list[Path]) -> float | None:
                 leftover.unlink()
         else:
             _floor_database(url, create=False)
-    log(f"storage floor: the rows of {events:,} events written again with plain executemany: {rate:,.0f} events/s")
+    log(f"storage floor: the writes of {events:,} events replayed statement for statement: {rate:,.0f} events/s")
     return rate
 
 

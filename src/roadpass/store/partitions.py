@@ -192,8 +192,9 @@ def create_month(conn: Connection, month: date) -> bool:
         return False
     low, high = month_bounds(month)
     default = f"{SCHEMA}.{DEFAULT_PARTITION}"
-    # INCLUDING COMPRESSION: the months keep the event documents' compression method (migration 0031).
-    conn.execute(text(f"CREATE TABLE {SCHEMA}.{name} (LIKE epcis_event INCLUDING DEFAULTS INCLUDING COMPRESSION)"))
+    # The months keep the event documents' compression method (migration 0031); PostgreSQL 14 added both.
+    compression = " INCLUDING COMPRESSION" if (conn.dialect.server_version_info or (0,)) >= (14,) else ""
+    conn.execute(text(f"CREATE TABLE {SCHEMA}.{name} (LIKE epcis_event INCLUDING DEFAULTS{compression})"))
     conn.execute(text(
         f"WITH moved AS (DELETE FROM {default} WHERE event_time >= {low} AND event_time < {high} RETURNING *) "
         f"INSERT INTO {SCHEMA}.{name} SELECT * FROM moved"
