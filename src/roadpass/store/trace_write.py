@@ -65,11 +65,12 @@ def existing_hashes(conn: Connection, hashes: Sequence[str]) -> set[str]:
 def existing_event_ids(conn: Connection, event_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
     """eventID → (row id, hash ID) for those of ``event_ids`` that are stored."""
     found: dict[str, tuple[int, str]] = {}
-    # Partitioned: found in the key table, kept only when its month is attached (the row is live).
-    source = (f"{KEY_TABLE} e WHERE EXISTS (SELECT 1 FROM epcis_event l WHERE l.id = e.id "
-              "AND l.event_time = e.event_time) AND" if event_keys(conn) is not None else "epcis_event e WHERE")
+    source, live = "epcis_event", ""
+    if event_keys(conn) is not None:  # found in the key table, kept only while its month is attached
+        source = KEY_TABLE
+        live = " AND EXISTS (SELECT 1 FROM epcis_event l WHERE l.id = e.id AND l.event_time = e.event_time)"
     for test, params in _among(conn, list(event_ids)):
-        sql = f"SELECT e.event_id, e.id, e.hash_id FROM {source} e.event_id {test}"
+        sql = f"SELECT e.event_id, e.id, e.hash_id FROM {source} e WHERE e.event_id {test}{live}"
         for event_id, pk, hash_id in conn.exec_driver_sql(sql, params):
             found[event_id] = (int(pk), hash_id)
     return found
