@@ -1,5 +1,6 @@
-"""A bulk load commits several documents together, each in its own savepoint: a refused document still rolls
-back alone, an error undoes its whole batch and nothing else, and the result equals capturing one by one."""
+"""A bulk load commits several documents together: a refused document still stores nothing (it is refused
+before its first write, so no savepoint is needed), an error undoes its whole batch and nothing else, and the
+result equals capturing one by one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
@@ -68,8 +69,12 @@ def one_by_one(tmp_path: Path) -> Iterator[Roadpass]:
 def test_a_bulk_load_keeps_each_refusal_alone_and_equals_one_by_one(app: Roadpass, one_by_one: Roadpass) -> None:
     documents = _documents()
     documents[5] = _refused(documents[5])  # inside the batch of documents 4-7
+    statements: list[str] = []
+    listen = event.listens_for(app.engine, "before_cursor_execute")
+    listen(lambda _conn, _cursor, statement, *_rest: statements.append(statement))
     outcomes = list(_with_parties(app).trace.capture_many((orjson.dumps(d) for d in documents), actor="test",
                                                           parallel=False))
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
     assert [type(o).__name__ for o in outcomes] == ["CaptureOutcome"] * 5 + ["CaptureFailed"] + \
         ["CaptureOutcome"] * (len(documents) - 6)
     failed = outcomes[5]

@@ -42,12 +42,6 @@ class SqlTraceRecords:
         self.index = index
 
     # --- capture: jobs, ledger -------------------------------------------------------------------------
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
-        """A SAVEPOINT: an exception inside rolls back to it, and the transaction goes on."""
-        with self.conn.begin_nested():
-            yield
-
     def lock_writer(self) -> None:
         """Serialise writers."""
         lock_writer(self.conn)

@@ -8,7 +8,6 @@ answer from the stored rows and the store's in-memory genealogy index.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from roadpass.ledger.chain import Subject
@@ -27,10 +26,6 @@ class TraceRecords(Protocol):
     # --- capture: jobs, ledger -------------------------------------------------------------------------
     def lock_writer(self) -> None:
         """Serialise writers (PostgreSQL: an advisory lock; SQLite's BEGIN IMMEDIATE already does)."""
-        ...
-
-    def savepoint(self) -> AbstractContextManager[None]:
-        """A part of the transaction that an exception undoes alone (SQL ``SAVEPOINT``), the rest kept."""
         ...
 
     def open_job(

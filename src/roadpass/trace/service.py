@@ -9,13 +9,9 @@ front end applies the same rule by calling the same method.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import os
-import sys
+import functools
 import uuid
-from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +25,7 @@ from roadpass.trace.epcis.schema import SchemaProblem
 from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult, containment_history
 from roadpass.trace.identifiers import IdentifierError, canonical_id
 from roadpass.trace.markets import MARKET_BIZ_STEPS
-from roadpass.trace.parse_worker import die_with_parent
+from roadpass.trace.parse_worker import parsed_ahead
 from roadpass.trace.ports import TraceRecords, TraceStore
 from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.redaction import redact_event, redact_where_used
@@ -78,11 +74,6 @@ class UnitRef:
 BATCH_EVENTS = 4_000
 
 
-class _RollBack(Exception):
-    def __init__(self, outcome: CaptureOutcome) -> None:
-        self.outcome = outcome
-
-
 class TraceService:
     """Capture EPCIS documents and answer event, as-built and where-used questions."""
 
@@ -112,15 +103,15 @@ class TraceService:
     def capture_many(
         self, bodies: Iterable[bytes], *, actor: str, behaviour: str = "rollback", parallel: bool = True
     ) -> Iterator[CaptureOutcome | CaptureRejected | CaptureFailed]:
-        """Capture many JSON bodies in order, each in its own savepoint, yielding each one's outcome once
-        it is committed.
+        """Capture many JSON bodies in order, yielding each one's outcome once it is committed.
 
         Bulk loads (the demo, migrations from another repository) use this: with ``parallel`` the pure part
         (schema validation, hash IDs, identifiers) of the next bodies runs in a worker process while this
         process stores the current one, so both cores work. Documents are committed together, up to
-        :data:`BATCH_EVENTS` events per transaction; each has a savepoint of its own, so a document that
-        fails still rolls back alone (its refusal is recorded in its place, the others are kept), while the
-        commit's cost (the pages written to the WAL or the redo log) is paid once for several.
+        :data:`BATCH_EVENTS` events per transaction. A document refused still stores nothing (it is refused
+        before its first write, and its refusal is recorded in its place), the others are kept, while the
+        commit's cost (the pages written to the WAL or the redo log) is paid once for several. An error (the
+        database's) undoes its whole batch; the outcomes yielded before it stay committed.
         """
         parsed = self._parsed(bodies, parallel)
         done = 0
@@ -137,34 +128,23 @@ class TraceService:
             for body in bodies:
                 yield parse_for_storage(body, self.max_events)
             return
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            pending: deque[Future[ParsedCapture | CaptureRejected]] = deque()
-            for body in bodies:
-                pending.append(pool.submit(parse_for_storage, body, self.max_events))
-                if len(pending) > 2:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        yield from parsed_ahead(bodies, functools.partial(parse_for_storage, max_events=self.max_events))
 
     def _store_batch(
         self, parsed: Iterator[ParsedCapture | CaptureRejected], documents: int, actor: str, behaviour: str
     ) -> list[CaptureOutcome | CaptureRejected | CaptureFailed]:
         """The next documents of ``parsed``, up to ``documents`` or :data:`BATCH_EVENTS` events, stored as
-        they arrive in one transaction, one savepoint each; their outcomes once it has committed."""
+        they arrive in one transaction; their outcomes once it has committed."""
         outcomes: list[CaptureOutcome | CaptureRejected | CaptureFailed] = []
         keys: list[str] = []
         events = 0
         try:
             with self.store.write() as records:
-                # Taken outside every savepoint: a lock taken inside one is released when it rolls back.
-                records.lock_writer()
                 for item in parsed:
                     if isinstance(item, ParsedCapture):
                         keys.extend(item.units)
                         events += len(item.events)
-                        outcomes.append(_apply_or_refuse(records, item, actor, behaviour))
+                        outcomes.append(TraceService._apply(records, item, actor, behaviour))
                     else:
                         outcomes.append(item)
                     if events >= BATCH_EVENTS or len(outcomes) >= documents:
@@ -183,8 +163,7 @@ class TraceService:
 
     def _store(self, parsed: ParsedCapture, actor: str, behaviour: str) -> CaptureOutcome:
         with self.store.write() as records:
-            records.lock_writer()  # outside the savepoint, as in a batch
-            outcome = _apply_or_refuse(records, parsed, actor, behaviour)
+            outcome = TraceService._apply(records, parsed, actor, behaviour)
         if isinstance(outcome, CaptureFailed):
             raise outcome
         # Committed: the units this capture created may now be known without a look-up.
@@ -194,29 +173,37 @@ class TraceService:
         return outcome
 
     @staticmethod
-    def _apply(records: TraceRecords, parsed: ParsedCapture, actor: str, behaviour: str) -> CaptureOutcome:
-        """Plan and persist ``parsed`` inside the open write transaction, with one ledger entry."""
+    def _apply(
+        records: TraceRecords, parsed: ParsedCapture, actor: str, behaviour: str
+    ) -> CaptureOutcome | CaptureFailed:
+        """Plan and persist ``parsed`` inside the open write transaction, with one ledger entry; or, with
+        ``rollback`` and a problem, store none of it and record its refusal in its place."""
         # One document at a time from here to the commit: the ledger chain's head is appended in order, the
         # genealogy index follows new links and units by id (ids must commit in id order), and containment is
         # planned against the stored state of the children this document names (docs/postgresql.md).
         records.lock_writer()
-        now = now_us()
-        capture_id = uuid.uuid4().hex
-        job_pk = records.open_job(capture_id=capture_id, actor=actor, behaviour=behaviour,
-                                  event_count=len(parsed.events), context=parsed.context, created_at=now)
-        outcome = CaptureOutcome(capture_id, job_pk, events=len(parsed.events) + len(parsed.problems))
-        outcome.problems.extend(CaptureProblem.of(p) for p in parsed.problems)
-        outcome.event_ids = [e.event_id for e in parsed.events]
-        current = records.master_data_versions((m.vocabulary_type, m.key) for m in parsed.master_data)
-        records.insert_master_data(plan.plan_master_data(parsed.master_data, current, job_pk))
-
         sorted_events = plan.triage(
             parsed.events,
             records.stored_event_ids([e.event_id for e in parsed.events]),
             records.known_hashes([e.hash_id for e in parsed.events]),
         )
+        problems = [*(CaptureProblem.of(p) for p in parsed.problems), *sorted_events.problems]
+        events = len(parsed.events) + len(parsed.problems)
+        if behaviour == "rollback" and problems:
+            # Every problem is known before the document's first write, so a refusal has nothing to undo: the
+            # others of its batch go on without a SAVEPOINT each (on SQLite every page a savepoint touches
+            # is first copied to its sub-journal; on PostgreSQL each is a subtransaction).
+            return CaptureFailed(_record_rejection(records, parsed, actor, behaviour, events, problems), problems)
+        now = now_us()
+        capture_id = uuid.uuid4().hex
+        job_pk = records.open_job(capture_id=capture_id, actor=actor, behaviour=behaviour,
+                                  event_count=len(parsed.events), context=parsed.context, created_at=now)
+        outcome = CaptureOutcome(capture_id, job_pk, events=events)
+        outcome.problems.extend(problems)
+        outcome.event_ids = [e.event_id for e in parsed.events]
+        current = records.master_data_versions((m.vocabulary_type, m.key) for m in parsed.master_data)
+        records.insert_master_data(plan.plan_master_data(parsed.master_data, current, job_pk))
         outcome.duplicates, outcome.corrections = sorted_events.duplicates, sorted_events.corrections
-        outcome.problems.extend(sorted_events.problems)
         fresh = sorted_events.fresh
 
         unit_ids, created = records.intern_units(parsed.units)
@@ -447,23 +434,6 @@ def _declare(
     for child in sorted(replay | undone.replay):
         records.replace_containment(child, containment_history(child, records.child_steps(child)))
     return undone.market_units
-
-
-def _apply_or_refuse(
-    records: TraceRecords, parsed: ParsedCapture, actor: str, behaviour: str
-) -> CaptureOutcome | CaptureFailed:
-    """One document of a batch in its own savepoint: stored, or with ``rollback`` and a problem, undone
-    alone and its refusal recorded in its place."""
-    try:
-        with records.savepoint():
-            outcome = TraceService._apply(records, parsed, actor, behaviour)
-            if behaviour == "rollback" and outcome.problems:
-                raise _RollBack(outcome)
-        return outcome
-    except _RollBack as failed:
-        problems = failed.outcome.problems
-        return CaptureFailed(_record_rejection(records, parsed, actor, behaviour, failed.outcome.events, problems),
-                             problems)
 
 
 def _record_rejection(
