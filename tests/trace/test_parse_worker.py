@@ -1,0 +1,56 @@
+"""The capture pipeline's parsing process: answers in order, raises a document's error at that document,
+never deadlocks on large bodies and answers, and ends with its iterator."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import psutil
+import pytest
+
+from roadpass.trace.parse_worker import ParseWorkerDied, parsed_ahead
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the pipeline forks its worker on Linux")
+
+def _echo_upper(body: bytes) -> tuple[int, bytes]:
+    if body.startswith(b"bad"):
+        raise ValueError(f"cannot parse {body[:5]!r}")
+    return os.getpid(), body.upper()
+
+def test_answers_come_back_in_order_from_another_process() -> None:
+    bodies = [f"document {n}".encode() for n in range(40)]
+    answers = list(parsed_ahead(iter(bodies), _echo_upper))
+    assert [body for _pid, body in answers] == [b.upper() for b in bodies]
+    assert {pid for pid, _body in answers} != {os.getpid()}
+
+def test_large_bodies_and_answers_do_not_block_either_side() -> None:
+    # Each body and each answer is far larger than a pipe's buffer, and the caller sends ahead.
+    bodies = [bytes([65 + n % 26]) * 3_000_000 for n in range(12)]
+    answers = list(parsed_ahead(iter(bodies), _echo_upper))
+    assert [body for _pid, body in answers] == [b.upper() for b in bodies]
+
+def test_a_documents_error_is_raised_at_that_document() -> None:
+    answers = parsed_ahead(iter([b"one", b"two", b"bad three", b"four"]), _echo_upper)
+    assert [next(answers)[1], next(answers)[1]] == [b"ONE", b"TWO"]
+    with pytest.raises(ValueError, match="cannot parse b'bad t'"):
+        next(answers)
+
+def test_a_worker_that_dies_is_reported_not_waited_for() -> None:
+    answers = parsed_ahead(iter([b"one"] * 5), _echo_upper)
+    pid, _body = next(answers)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(ParseWorkerDied, match="exit code -9"):
+        for _answer in answers:
+            pass
+
+def test_the_worker_ends_when_the_caller_stops_early() -> None:
+    answers = parsed_ahead(iter([b"one"] * 50), _echo_upper)
+    pid, _body = next(answers)
+    answers.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
+        time.sleep(0.05)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
