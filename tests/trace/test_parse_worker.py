@@ -1,8 +1,9 @@
 """The capture pipeline's parsing process: answers in order, raises a document's error at that document,
-never deadlocks on large bodies and answers, and ends with its iterator."""
+never deadlocks on large bodies and answers, and ends with its iterator; a bulk load's collector settings."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -11,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from roadpass.trace.parse_worker import ParseWorkerDied, parsed_ahead
+from roadpass.trace.parse_worker import BULK_GC_THRESHOLD, ParseWorkerDied, bulk_load_gc, parsed_ahead
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the pipeline forks its worker on Linux")
 
@@ -54,3 +55,20 @@ def test_the_worker_ends_when_the_caller_stops_early() -> None:
     while time.monotonic() < deadline and psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie":
         time.sleep(0.05)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+def test_a_bulk_load_tunes_the_collector_and_puts_it_back_after_the_last_of_overlapping_loads() -> None:
+    before = gc.get_threshold()
+    with bulk_load_gc():
+        assert gc.get_threshold() == BULK_GC_THRESHOLD and gc.get_freeze_count() > 0
+        with bulk_load_gc():
+            pass
+        assert gc.get_threshold() == BULK_GC_THRESHOLD  # the outer load still runs
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_collector_is_put_back_when_a_load_stops_early() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError, match="disk is full"), bulk_load_gc():
+        raise RuntimeError("the disk is full")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

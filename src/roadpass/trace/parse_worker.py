@@ -8,6 +8,14 @@ took about 19 µs per event longer beside the pool's result thread). The bodies 
 writes each in one call, and the worker's answers come back the same way: no side ever waits on the other's
 reading, so neither can wait for ever.
 
+Both processes allocate and free millions of small objects (parsed events, rows, pickled answers). Left as
+it is, the cyclic garbage collector runs a full collection over the whole long-lived heap every few
+thousand events: 15.5 µs per event in the storing process on that load (11.5 µs in full collections). While
+a bulk load runs, the heap that was there before it is frozen out of collection and young collections
+run every 50,000 allocations instead of 700 (:func:`bulk_load_gc`): 1.1 µs per event, capture 7 % faster. The
+worker does the same from its start, which also keeps it from touching (and so copying) the pages of the
+heap it inherited by ``fork``.
+
 A forked worker inherits the write end of its own task pipe, so when its parent dies (``kill -9`` of a
 ``roadpass demo``) it never reads end-of-file and would wait, idle, for ever. It asks the kernel to kill it
 with its parent (Linux ``prctl(PR_SET_PDEATHSIG)``) and, everywhere, watches the parent id.
@@ -16,6 +24,7 @@ with its parent (Linux ``prctl(PR_SET_PDEATHSIG)``) and, everywhere, watches the
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import queue
@@ -24,10 +33,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-__all__ = ["ParseWorkerDied", "die_with_parent", "parsed_ahead"]
+__all__ = ["ParseWorkerDied", "bulk_load_gc", "die_with_parent", "parsed_ahead"]
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _WATCH_SECONDS = 1.0
@@ -36,6 +46,36 @@ T = TypeVar("T")
 
 class ParseWorkerDied(RuntimeError):
     """The parsing process ended before it answered (killed, out of memory)."""
+
+
+#: Young collections during a bulk load: one per this many container allocations (CPython's default is 700).
+BULK_GC_THRESHOLD = (50_000, 20, 20)
+
+_bulk_loads = 0
+_bulk_lock = threading.Lock()
+_thresholds_before: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextmanager
+def bulk_load_gc() -> Iterator[None]:
+    """While a bulk load runs in this process: the heap allocated before it frozen out of the collector's
+    reach, and young collections seldom (:data:`BULK_GC_THRESHOLD`). Loads may nest or overlap; the first
+    to start sets it up, the last to end puts the collector back as it was."""
+    global _bulk_loads, _thresholds_before
+    with _bulk_lock:
+        _bulk_loads += 1
+        if _bulk_loads == 1:
+            _thresholds_before = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(*BULK_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        with _bulk_lock:
+            _bulk_loads -= 1
+            if _bulk_loads == 0:
+                gc.set_threshold(*_thresholds_before)
+                gc.unfreeze()
 
 
 #: Bodies handed to the worker before the first answer is taken: it has the next one ready while this process
@@ -98,6 +138,8 @@ def _serve(
     die_with_parent(parent)
     for end in theirs:  # the storing process's ends, inherited: with them open no end-of-file would come
         end.close()
+    gc.freeze()  # the inherited heap: never collected here, so never copied either
+    gc.set_threshold(*BULK_GC_THRESHOLD)
     answers: queue.SimpleQueue[tuple[bool, Any] | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send, args=(results, answers), name="roadpass-parse-answers", daemon=True)
     sender.start()

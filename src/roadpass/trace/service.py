@@ -25,7 +25,7 @@ from roadpass.trace.epcis.schema import SchemaProblem
 from roadpass.trace.genealogy import AsBuiltNode, WhereUsedResult, containment_history
 from roadpass.trace.identifiers import IdentifierError, canonical_id
 from roadpass.trace.markets import MARKET_BIZ_STEPS
-from roadpass.trace.parse_worker import parsed_ahead
+from roadpass.trace.parse_worker import bulk_load_gc, parsed_ahead
 from roadpass.trace.ports import TraceRecords, TraceStore
 from roadpass.trace.query import EventQuery, PageToken, Visibility
 from roadpass.trace.redaction import redact_event, redact_where_used
@@ -115,13 +115,14 @@ class TraceService:
         """
         parsed = self._parsed(bodies, parallel)
         done = 0
-        # The first batches double from one document, so a load into an empty database commits (and
-        # refreshes the planner's statistics) after documents 1, 2, 4, 8, …: the tables grew.
-        while outcomes := self._store_batch(parsed, max(1, done), actor, behaviour):
-            yield from outcomes
-            done += len(outcomes)
-            if done & (done - 1) == 0 and done <= 4096:
-                self.store.refresh_statistics()
+        with bulk_load_gc():
+            # The first batches double from one document, so a load into an empty database commits (and
+            # refreshes the planner's statistics) after documents 1, 2, 4, 8, …: the tables grew.
+            while outcomes := self._store_batch(parsed, max(1, done), actor, behaviour):
+                yield from outcomes
+                done += len(outcomes)
+                if done & (done - 1) == 0 and done <= 4096:
+                    self.store.refresh_statistics()
 
     def _parsed(self, bodies: Iterable[bytes], parallel: bool) -> Iterator[ParsedCapture | CaptureRejected]:
         if not parallel:
