@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 import roadpass.store
 from roadpass.bootstrap import Roadpass
@@ -118,3 +118,21 @@ def test_migration_0020_lifts_sequences_above_explicit_ids(app: Roadpass) -> Non
     assert min(made.values()) == 501
     with app.uow.read() as conn:
         assert conn.exec_driver_sql("SELECT MIN(id) FROM link WHERE event_pk = 2").scalar_one() == 701
+
+
+def test_a_bulk_loads_statistics_refresh_analyses_the_capture_tables_with_a_small_sample(app: Roadpass) -> None:
+    with app.uow.write() as conn:
+        insert_new_keys(conn, "unit", ("kind", "vin"), _units(50))
+    statements: list[str] = []
+    listen = event.listens_for(app.engine, "before_cursor_execute")
+    listen(lambda _conn, _cursor, statement, *_rest: statements.append(statement))
+    app.trace.store.refresh_statistics()
+    if not is_postgresql(app.engine):
+        assert statements == []  # SQLite's planner prefers the indexes without statistics
+        return
+    assert "SET LOCAL default_statistics_target = 10" in statements
+    assert "ANALYZE unit" in statements and "ANALYZE link" in statements
+    with app.uow.read() as conn:
+        analysed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'unit'")).scalar()
+        target = conn.execute(text("SHOW default_statistics_target")).scalar()
+    assert analysed is not None and target == "100"  # SET LOCAL: the session's own setting is untouched

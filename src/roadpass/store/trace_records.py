@@ -31,6 +31,8 @@ from roadpass.trace.stored import StoredEvent
 __all__ = ["SqlTraceRecords", "SqlTraceStore"]
 
 _CAPTURE_TABLES = ("unit", "epcis_event", "event_epc", "link", "vocabulary_element")
+#: Statistics target of the refreshes during a bulk load (PostgreSQL's default is 100).
+_LOAD_STATISTICS_TARGET = 10
 
 
 class SqlTraceRecords:
@@ -329,6 +331,10 @@ class SqlTraceStore:
         if not is_postgresql(self.uow.engine):
             return
         with self.uow.engine.begin() as conn:
+            # A tenth of the default sample (3,000 rows a table instead of 30,000): capture's own reads go by
+            # unique keys and ids, and autovacuum's ANALYZE brings the full statistics later. At the default
+            # these refreshes took 2.9 s of a 45 s load of 20,000 vehicles.
+            conn.exec_driver_sql(f"SET LOCAL default_statistics_target = {_LOAD_STATISTICS_TARGET}")
             for table in _CAPTURE_TABLES:
                 conn.exec_driver_sql(f"ANALYZE {table}")
 
