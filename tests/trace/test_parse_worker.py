@@ -39,6 +39,15 @@ def test_a_documents_error_is_raised_at_that_document() -> None:
     with pytest.raises(ValueError, match="cannot parse b'bad t'"):
         next(answers)
 
+def _unpicklable(body: bytes) -> object:
+    return lambda: body
+
+
+def test_an_answer_that_cannot_travel_back_is_an_error_at_its_document() -> None:
+    with pytest.raises(RuntimeError, match="could not send its answer back"):
+        next(parsed_ahead(iter([b"one"]), _unpicklable))
+
+
 def test_a_worker_that_dies_is_reported_not_waited_for() -> None:
     answers = parsed_ahead(iter([b"one"] * 5), _echo_upper)
     pid, _body = next(answers)
