@@ -94,7 +94,7 @@ _STORING_PHASES = {
 class StoringSplit:
     """Wall time of the storing process by phase while installed (see :data:`_STORING_PHASES`):
 
-    * ``parse_wait``: waiting for the parse worker's next document;
+    * ``parse_wait``: waiting for the parse worker's next document and receiving it (unpickling its answer);
     * ``reads``: the stored facts the rules need; ``units``: interning identifiers (cache, then database);
     * ``planning``: the capture rules, building the rows they write included (``trace/capture_plan.py``);
     * ``writes``: the rows written (events, identifiers by role, links, markets, jobs, master data);
