@@ -24,6 +24,7 @@ an empty database beside the benchmark's own.
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import random
 import resource
@@ -173,6 +174,38 @@ class StoringSplit:
         split = {name: round(value * 1e6 / events, 1) for name, value in self.spent.items()}
         split["other"] = round((total_s - sum(self.spent.values())) * 1e6 / events, 1)
         return split
+
+
+def _server_root(app: Roadpass) -> int | None:
+    """The process id of the PostgreSQL postmaster behind ``app`` when it runs on this machine and its data
+    folder can be read (the benchmark's own cluster); else None (SQLite, or a server elsewhere)."""
+    if app.engine.dialect.name != "postgresql":
+        return None
+    try:
+        with app.uow.read() as conn:
+            folder = conn.execute(text("SHOW data_directory")).scalar_one()
+        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
+    except (SQLAlchemyError, OSError, ValueError, IndexError):
+        return None
+
+
+def server_cpu_s(root: int) -> float:
+    """CPU seconds spent by a PostgreSQL server so far: the postmaster with its exited children (its
+    ``cutime``/``cstime``) and every live child (backends, WAL writer, checkpointer, autovacuum)."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        pid, parent = int(entry.name), int(fields[1])
+        if pid == root:
+            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        elif parent == root:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def capture_fleet(app: Roadpass, spec: FleetSpec, path: Path) -> tuple[int, float, int]:
@@ -614,14 +647,26 @@ def measure(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
     recorder = WriteRecorder(app.engine, workdir) if args.floor_events else None
     split = StoringSplit()
     split.install()
+    server = _server_root(app)
+    cpu_before = os.times(), (server_cpu_s(server) if server is not None else 0.0)
     try:
         events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
     finally:
         split.remove()
+    cpu_after = os.times(), (server_cpu_s(server) if server is not None else 0.0)
     if recorder is not None:  # the benchmark's own cost, paid inside the commits: not capture's
         spent -= recorder.spent
         split.spent["commit"] -= recorder.spent
     storing = split.per_event_us(spent, events)
+    # Where the CPU went: the storing process (SQLite's own work runs inside it), the parse worker (a child,
+    # joined when the load ends), and the PostgreSQL server's processes.
+    (mine, server_then), (later, server_now) = cpu_before, cpu_after
+    own_s = later.user - mine.user + later.system - mine.system - (recorder.spent if recorder is not None else 0.0)
+    worker_s = later.children_user - mine.children_user + later.children_system - mine.children_system
+    cpu = {"storing": round(own_s * 1e6 / events, 1), "parse_worker": round(worker_s * 1e6 / events, 1)}
+    if server is not None:
+        cpu["server"] = round((server_now - server_then) * 1e6 / events, 1)
+    log(f"CPU, µs per event: {cpu}")
     log(f"captured {events:,} events in {documents:,} documents: {events / spent:,.0f} events/s")
     log(f"storing process, µs per event: {storing}")
     floor_rate: float | None = None
@@ -696,6 +741,7 @@ def measure(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
         "storage_floor_sample_events_per_s": round(sample_rate) if sample_rate is not None else None,
         "capture_share_of_sample_floor": round(events / spent / sample_rate, 2) if sample_rate else None,
         "storing_us_per_event": storing,
+        "capture_cpu_us_per_event": cpu,
         "capture_writers": args.writers,
         "capture_writers_events_per_s": round(writers_rate) if writers_rate is not None else None,
         "as_built_p50_ms": p50(as_built_ms),
