@@ -15,6 +15,7 @@ import roadpass.store
 from roadpass.bootstrap import Roadpass
 from roadpass.store.bulk import COPY_MIN_ROWS, bulk_insert, insert_new_keys, observe_copies
 from roadpass.store.engine import is_postgresql
+from roadpass.store.trace_write import intern_units, market_times
 from roadpass.trace.timeutil import FOREVER
 
 
@@ -59,6 +60,33 @@ def test_new_keys_are_inserted_once_and_known_ones_skipped(app: Roadpass) -> Non
     with app.uow.read() as conn:
         twice = conn.exec_driver_sql("SELECT key FROM unit GROUP BY key HAVING COUNT(*) > 1").all()
     assert twice == []
+
+
+def test_look_ups_by_many_keys_and_ids_send_them_in_one_parameter(app: Roadpass) -> None:
+    # A key holding the separator the joined parameter uses still finds its unit (item by item then), and
+    # keys with quotes, commas and braces (array-literal syntax) are matched as they are.
+    odd = ['urn:test:"quoted"', "urn:test:a,b", "urn:test:{braced}", "urn:test:back\\slash", "urn:test:x\x1fy"]
+    units = {**_units(50), **dict.fromkeys(odd, (3, None))}
+    with app.uow.write() as conn:
+        ids = insert_new_keys(conn, "unit", ("kind", "vin"), units)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    try:
+        with app.uow.write() as conn:
+            plain = {key: kind for key, kind in units.items() if "\x1f" not in key}
+            found, created = intern_units(conn, {**plain, "urn:test:new": (3, None)})
+            found.update(intern_units(conn, {"urn:test:x\x1fy": (3, None)})[0])
+            known = market_times(conn, [*ids.values(), 10**12])
+    finally:
+        event.remove(app.engine, "before_cursor_execute", seen)
+    assert {key: found[key] for key in units} == ids and created == {found["urn:test:new"]}
+    assert known == {}  # no market set; the look-up by ids ran
+    if is_postgresql(app.engine):
+        assert any("string_to_array" in s for s in statements) and any("::bigint[]" in s for s in statements)
 
 
 def test_racing_writers_never_store_a_key_twice(app: Roadpass) -> None:
