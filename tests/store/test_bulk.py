@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 
 import roadpass.store
 from roadpass.bootstrap import Roadpass
-from roadpass.store.bulk import COPY_MIN_ROWS, bulk_insert, insert_new_keys, observe_copies
+from roadpass.store.bulk import COPY_MIN_ROWS, bulk_insert, insert_new_keys, lock_writer, observe_copies
 from roadpass.store.engine import is_postgresql
 from roadpass.store.trace_write import intern_units, market_times
 from roadpass.trace.timeutil import FOREVER
@@ -87,6 +87,36 @@ def test_look_ups_by_many_keys_and_ids_send_them_in_one_parameter(app: Roadpass)
     assert known == {}  # no market set; the look-up by ids ran
     if is_postgresql(app.engine):
         assert any("string_to_array" in s for s in statements) and any("::bigint[]" in s for s in statements)
+
+
+def test_the_sole_writer_copies_new_units_with_ids_from_one_block_of_the_sequence(app: Roadpass) -> None:
+    stored = _units(20, prefix="urn:test:stored:")
+    with app.uow.write() as conn:
+        before = insert_new_keys(conn, "unit", ("kind", "vin"), stored)
+    new = _units(COPY_MIN_ROWS * 2, prefix="urn:test:new:")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", seen)
+    try:
+        with app.uow.write() as conn:
+            lock_writer(conn)
+            ids, created = intern_units(conn, {**stored, **new}, sole_writer=True)
+    finally:
+        event.remove(app.engine, "before_cursor_execute", seen)
+    assert {key: ids[key] for key in stored} == before and created == {ids[key] for key in new}
+    assert len(created) == len(new) and min(created) > max(before.values())
+    # The sequence goes on after the block: the next unit stored through it takes a fresh id.
+    with app.uow.write() as conn:
+        after = insert_new_keys(conn, "unit", ("kind", "vin"), {"urn:test:after": (1, None)})
+    assert after["urn:test:after"] > max(created)
+    with app.uow.read() as conn:
+        rows = dict(conn.exec_driver_sql("SELECT key, id FROM unit").all())
+    assert rows == {**before, **{key: ids[key] for key in new}, **after}
+    if is_postgresql(app.engine):  # copied, not upserted (SQLite inserts them as before)
+        assert not [s for s in statements if "ON CONFLICT" in s]
 
 
 def test_racing_writers_never_store_a_key_twice(app: Roadpass) -> None:

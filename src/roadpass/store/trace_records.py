@@ -42,11 +42,13 @@ class SqlTraceRecords:
         self.conn = conn
         self.units = units
         self.index = index
+        self.sole_writer = False  # the writer lock is held (units may then be stored without ON CONFLICT)
 
     # --- capture: jobs, ledger -------------------------------------------------------------------------
     def lock_writer(self) -> None:
         """Serialise writers."""
         lock_writer(self.conn)
+        self.sole_writer = True
 
     def open_job(
         self, *, capture_id: str, actor: str, behaviour: str, event_count: int, context: Any, created_at: int
@@ -110,7 +112,7 @@ class SqlTraceRecords:
     def intern_units(self, units: Mapping[str, tuple[int, str | None]]) -> tuple[dict[str, int], set[int]]:
         """Row ids for canonical keys, creating the missing units (units are never renumbered, so known
         ones are remembered; the ones created here only once the transaction commits)."""
-        return w.intern_units(self.conn, units, self.units)
+        return w.intern_units(self.conn, units, self.units, sole_writer=self.sole_writer)
 
     def next_event_pk(self) -> int:
         """The row id the next event gets (the writer lock is held)."""

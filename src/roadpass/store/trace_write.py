@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from roadpass.store.bulk import bulk_insert, chunks, insert_new_keys, placeholder
+from roadpass.store.bulk import COPY_MIN_ROWS, bulk_insert, chunks, insert_new_keys, placeholder
 from roadpass.store.engine import is_postgresql
 from roadpass.store.partitions import KEY_TABLE, event_keys
 from roadpass.trace.capture_plan import EVENT_COLUMNS
@@ -138,7 +138,8 @@ class UnitCache:
 
 
 def intern_units(
-    conn: Connection, keys: Mapping[str, tuple[int, str | None]], cache: UnitCache | None = None
+    conn: Connection, keys: Mapping[str, tuple[int, str | None]], cache: UnitCache | None = None, *,
+    sole_writer: bool = False,
 ) -> tuple[dict[str, int], set[int]]:
     """Ids for canonical identifiers, creating the missing ones; ``keys`` maps key → (kind, VIN or None).
 
@@ -146,21 +147,56 @@ def intern_units(
     does not know are inserted at once, all in one statement, where their key is new (the unique key
     decides, so two writers never store one unit twice); only the keys that were stored already are looked
     up, in one more statement.
+
+    ``sole_writer``: the transaction holds the writer lock, so no other one stores units meanwhile. On
+    PostgreSQL the keys not cached are then looked up first and only the new ones are copied in, their ids
+    taken from the sequence as one block: an ``INSERT … ON CONFLICT`` probes the key before each row and
+    inserts the rows one by one (6.4 µs a row), a COPY writes them in batches.
     """
     ids, unknown = cache.lookup(keys) if cache is not None else ({}, list(keys))
     if not unknown:
         return ids, set()
+    if sole_writer and len(unknown) >= COPY_MIN_ROWS and is_postgresql(conn.engine):
+        return _intern_alone(conn, keys, unknown, ids, cache)
     made = insert_new_keys(conn, "unit", ("kind", "vin"), {key: keys[key] for key in unknown})
     ids.update(made)
     stored = [key for key in unknown if key not in made]
-    found: dict[str, int] = {}
-    for test, params in _among(conn, stored):
-        sql = f"SELECT key, id FROM unit WHERE key {test}"
-        found.update((key, int(pk)) for key, pk in conn.exec_driver_sql(sql, params))
+    found = _stored_units(conn, stored)
     ids.update(found)
     if cache is not None:  # committed units keep their ids; the ones made here only once this commits
         cache.remember(found)
     return ids, set(made.values())
+
+
+def _intern_alone(
+    conn: Connection, keys: Mapping[str, tuple[int, str | None]], unknown: list[str], ids: dict[str, int],
+    cache: UnitCache | None,
+) -> tuple[dict[str, int], set[int]]:
+    """:func:`intern_units` of the ``unknown`` keys when no other writer stores units (PostgreSQL)."""
+    found = _stored_units(conn, unknown)
+    new = [key for key in unknown if key not in found]
+    made: dict[str, int] = {}
+    if new:
+        # One block of the sequence: safe because every writer of units holds the writer lock.
+        last = conn.exec_driver_sql(
+            "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence('unit', 'id') AS s", (len(new),)
+        ).scalar_one()
+        made = dict(zip(new, range(int(last) - len(new) + 1, int(last) + 1), strict=True))
+        bulk_insert(conn, "unit", ("id", "key", "kind", "vin"), [(pk, key, *keys[key]) for key, pk in made.items()])
+    ids.update(found)
+    ids.update(made)
+    if cache is not None:
+        cache.remember(found)
+    return ids, set(made.values())
+
+
+def _stored_units(conn: Connection, stored: Sequence[str]) -> dict[str, int]:
+    """key → id of those of ``stored`` that are stored."""
+    found: dict[str, int] = {}
+    for test, params in _among(conn, stored):
+        sql = f"SELECT key, id FROM unit WHERE key {test}"
+        found.update((key, int(pk)) for key, pk in conn.exec_driver_sql(sql, params))
+    return found
 
 
 def insert_events(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
