@@ -275,7 +275,7 @@ def baseline_insert_rate(app: Roadpass, sample: list[dict[str, Any]]) -> float:
 
 
 class WriteRecorder:
-    """Keeps the writes (INSERT, UPDATE, DELETE with their parameters) of every capture transaction,
+    """Keeps the writes (INSERT, UPDATE, DELETE, sequence blocks, with their parameters) of every capture transaction,
     pickled to ``folder`` as each commits, for :func:`replay_writes` to write again.
 
     Only references are held until commit. Pickling a transaction's writes is timed (:attr:`spent`) and
@@ -299,7 +299,9 @@ class WriteRecorder:
     def _statement(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
         if "FROM stage_" in statement:
             return  # the staged rows were recorded as plain inserts into their table (see _copied)
-        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        # A block of a sequence taken for rows copied with their ids (PostgreSQL units) is a write as well:
+        # without it the replay's sequence would hand out those ids again.
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE") or "SELECT setval(" in statement:
             self.pending.append((statement, parameters, many))
 
     def _copied(self, table: str, columns: Any, rows: list[Any]) -> None:

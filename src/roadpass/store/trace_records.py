@@ -305,6 +305,7 @@ class SqlTraceStore:
         self.uow = uow
         self.units = w.UnitCache()
         self.index = GenealogyIndex()
+        self.in_process = not is_postgresql(uow.engine)
 
     @contextmanager
     def read(self) -> Iterator[SqlTraceRecords]:

@@ -6,7 +6,10 @@ pool does it in a result thread instead, which reads the pipe 64 KiB at a time a
 each read, and the storing thread waits for it each time (on a 20,000-vehicle load on SQLite its INSERTs
 took about 19 µs per event longer beside the pool's result thread). The bodies go out through a thread that
 writes each in one call, and the worker's answers come back the same way: no side ever waits on the other's
-reading, so neither can wait for ever.
+reading, so neither can wait for ever. Beside a database server the storing thread spends most of its time
+waiting for the server's answers, without the GIL: there a thread of its own receives and unpickles the
+worker's answers as they come, in that waiting time (PostgreSQL capture of 20,000 vehicles: 3,990 → 4,230
+events/s).
 
 Both processes allocate and free millions of small objects (parsed events, rows, pickled answers). Left as
 it is, the cyclic garbage collector runs a full collection over the whole long-lived heap every few
@@ -24,6 +27,7 @@ with its parent (Linux ``prctl(PR_SET_PDEATHSIG)``) and, everywhere, watches the
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import multiprocessing
 import os
@@ -84,10 +88,16 @@ def bulk_load_gc() -> Iterator[None]:
 AHEAD = 3
 
 
-def parsed_ahead(bodies: Iterable[bytes], parse: Callable[[bytes], T]) -> Iterator[T]:
+def parsed_ahead(
+    bodies: Iterable[bytes], parse: Callable[[bytes], T], *, receive_in_thread: bool = False
+) -> Iterator[T]:
     """``parse(body)`` of each body in order, computed in a worker process up to :data:`AHEAD` documents
     ahead of the caller. An exception ``parse`` raises is raised here, at its document; the worker ends with
-    the iterator (exhausted, closed or collected) and with this process."""
+    the iterator (exhausted, closed or collected) and with this process.
+
+    ``receive_in_thread``: a thread of this process receives and unpickles the answers as they come, for a
+    caller that mostly waits on a database server with the GIL released (then the unpickling costs it
+    nothing); else the caller's own thread does it when it asks for the next one."""
     context = multiprocessing.get_context("fork") if sys.platform == "linux" else multiprocessing.get_context("spawn")
     tasks_out, tasks_in = context.Pipe(duplex=False)
     results_out, results_in = context.Pipe(duplex=False)
@@ -99,6 +109,14 @@ def parsed_ahead(bodies: Iterable[bytes], parse: Callable[[bytes], T]) -> Iterat
     outgoing: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     feeder = threading.Thread(target=_send, args=(tasks_in, outgoing), name="roadpass-parse-bodies", daemon=True)
     feeder.start()
+    receiver = None
+    take: Callable[[], tuple[bool, Any]] = results_out.recv
+    if receive_in_thread:
+        received: queue.SimpleQueue[tuple[bool, Any] | None] = queue.SimpleQueue()
+        receiver = threading.Thread(target=_receive, args=(results_out, received), name="roadpass-parse-receive",
+                                    daemon=True)
+        receiver.start()
+        take = functools.partial(_taken, received)
     try:
         sent = taken = 0
         for body in bodies:
@@ -106,24 +124,44 @@ def parsed_ahead(bodies: Iterable[bytes], parse: Callable[[bytes], T]) -> Iterat
             sent += 1
             if sent - taken > AHEAD:
                 taken += 1
-                yield _result(results_out, worker)
+                yield _result(take, worker)
         outgoing.put(None)  # the worker reads end-of-file and stops once it has answered the rest
         while taken < sent:
             taken += 1
-            yield _result(results_out, worker)
+            yield _result(take, worker)
     finally:
         outgoing.put(None)
-        results_out.close()
+        if receiver is None:
+            results_out.close()
         worker.join(timeout=5)
         if worker.is_alive():
             worker.kill()
             worker.join()
+        if receiver is not None:  # the worker's end closed: the receiver reads end-of-file and stops
+            receiver.join(timeout=5)
+            results_out.close()
         feeder.join(timeout=5)
 
 
-def _result(results: Connection, worker: multiprocessing.process.BaseProcess) -> Any:
+def _receive(results: Connection, into: queue.SimpleQueue[tuple[bool, Any] | None]) -> None:
     try:
-        failed, value = results.recv()
+        while True:
+            into.put(results.recv())
+    except (EOFError, OSError):
+        into.put(None)
+
+
+def _taken(received: queue.SimpleQueue[tuple[bool, Any] | None]) -> tuple[bool, Any]:
+    answer = received.get()
+    if answer is None:
+        received.put(None)  # every later ask ends the same way
+        raise EOFError
+    return answer
+
+
+def _result(take: Callable[[], tuple[bool, Any]], worker: multiprocessing.process.BaseProcess) -> Any:
+    try:
+        failed, value = take()
     except EOFError:
         worker.join(timeout=5)
         raise ParseWorkerDied(f"the parsing process ended before it answered (exit code {worker.exitcode})") from None

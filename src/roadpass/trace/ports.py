@@ -207,6 +207,10 @@ class TraceRecords(Protocol):
 class TraceStore(Transactions[TraceRecords], Protocol):
     """Transactions on the trace tables, and what lives beside them for the life of the process."""
 
+    #: True when the database engine runs inside this process (SQLite): its work competes for the GIL with
+    #: any other thread here. False for a server, on whose answers the storing thread waits without it.
+    in_process: bool
+
     def units_committed(self, units: Mapping[str, int]) -> None:
         """Units a committed capture created: known from now on without a look-up."""
         ...

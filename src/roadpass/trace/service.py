@@ -129,7 +129,11 @@ class TraceService:
             for body in bodies:
                 yield parse_for_storage(body, self.max_events)
             return
-        yield from parsed_ahead(bodies, functools.partial(parse_for_storage, max_events=self.max_events))
+        # Against a database server the answers are unpickled by a thread of their own while the storing
+        # thread waits for the server; beside SQLite (which takes the GIL back after each row) by the storing
+        # thread itself.
+        yield from parsed_ahead(bodies, functools.partial(parse_for_storage, max_events=self.max_events),
+                                receive_in_thread=not self.store.in_process)
 
     def _store_batch(
         self, parsed: Iterator[ParsedCapture | CaptureRejected], documents: int, actor: str, behaviour: str
