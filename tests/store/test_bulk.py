@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 import roadpass.store
 from roadpass.bootstrap import Roadpass
@@ -17,6 +17,7 @@ from roadpass.store.bulk import COPY_MIN_ROWS, bulk_insert, insert_new_keys, loc
 from roadpass.store.engine import is_postgresql
 from roadpass.store.trace_write import intern_units, market_times
 from roadpass.trace.timeutil import FOREVER
+from statements import count_statements
 
 
 def _units(count: int, prefix: str = "urn:test:unit:") -> dict[str, tuple[int, str | None]]:
@@ -69,20 +70,11 @@ def test_look_ups_by_many_keys_and_ids_send_them_in_one_parameter(app: Roadpass)
     units = {**_units(50), **dict.fromkeys(odd, (3, None))}
     with app.uow.write() as conn:
         ids = insert_new_keys(conn, "unit", ("kind", "vin"), units)
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", seen)
-    try:
-        with app.uow.write() as conn:
-            plain = {key: kind for key, kind in units.items() if "\x1f" not in key}
-            found, created = intern_units(conn, {**plain, "urn:test:new": (3, None)})
-            found.update(intern_units(conn, {"urn:test:x\x1fy": (3, None)})[0])
-            known = market_times(conn, [*ids.values(), 10**12])
-    finally:
-        event.remove(app.engine, "before_cursor_execute", seen)
+    with count_statements(app) as statements, app.uow.write() as conn:
+        plain = {key: kind for key, kind in units.items() if "\x1f" not in key}
+        found, created = intern_units(conn, {**plain, "urn:test:new": (3, None)})
+        found.update(intern_units(conn, {"urn:test:x\x1fy": (3, None)})[0])
+        known = market_times(conn, [*ids.values(), 10**12])
     assert {key: found[key] for key in units} == ids and created == {found["urn:test:new"]}
     assert known == {}  # no market set; the look-up by ids ran
     if is_postgresql(app.engine):
@@ -94,18 +86,9 @@ def test_the_sole_writer_copies_new_units_with_ids_from_one_block_of_the_sequenc
     with app.uow.write() as conn:
         before = insert_new_keys(conn, "unit", ("kind", "vin"), stored)
     new = _units(COPY_MIN_ROWS * 2, prefix="urn:test:new:")
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(app.engine, "before_cursor_execute", seen)
-    try:
-        with app.uow.write() as conn:
-            lock_writer(conn)
-            ids, created = intern_units(conn, {**stored, **new}, sole_writer=True)
-    finally:
-        event.remove(app.engine, "before_cursor_execute", seen)
+    with count_statements(app) as statements, app.uow.write() as conn:
+        lock_writer(conn)
+        ids, created = intern_units(conn, {**stored, **new}, sole_writer=True)
     assert {key: ids[key] for key in stored} == before and created == {ids[key] for key in new}
     assert len(created) == len(new) and min(created) > max(before.values())
     # The sequence goes on after the block: the next unit stored through it takes a fresh id.
@@ -181,10 +164,8 @@ def test_migration_0020_lifts_sequences_above_explicit_ids(app: Roadpass) -> Non
 def test_a_bulk_loads_statistics_refresh_analyses_the_capture_tables_with_a_small_sample(app: Roadpass) -> None:
     with app.uow.write() as conn:
         insert_new_keys(conn, "unit", ("kind", "vin"), _units(50))
-    statements: list[str] = []
-    listen = event.listens_for(app.engine, "before_cursor_execute")
-    listen(lambda _conn, _cursor, statement, *_rest: statements.append(statement))
-    app.trace.store.refresh_statistics()
+    with count_statements(app) as statements:
+        app.trace.store.refresh_statistics()
     if not is_postgresql(app.engine):
         assert statements == []  # SQLite's planner prefers the indexes without statistics
         return

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
@@ -19,6 +19,7 @@ from roadpass.settings import Settings
 from roadpass.store.parties import upsert_party
 from roadpass.trace.capture_plan import CaptureOutcome
 from roadpass.trace.service import CaptureFailed, TraceService
+from statements import count_statements
 
 SPEC = FleetSpec(vehicles=40, seed=7)
 BAD_EPC = "urn:epc:id:sgtin:0614141.1073X6.2018"  # a letter in the item reference: an event-level problem
@@ -69,11 +70,9 @@ def one_by_one(tmp_path: Path) -> Iterator[Roadpass]:
 def test_a_bulk_load_keeps_each_refusal_alone_and_equals_one_by_one(app: Roadpass, one_by_one: Roadpass) -> None:
     documents = _documents()
     documents[5] = _refused(documents[5])  # inside the batch of documents 4-7
-    statements: list[str] = []
-    listen = event.listens_for(app.engine, "before_cursor_execute")
-    listen(lambda _conn, _cursor, statement, *_rest: statements.append(statement))
-    outcomes = list(_with_parties(app).trace.capture_many((orjson.dumps(d) for d in documents), actor="test",
-                                                          parallel=False))
+    with count_statements(app) as statements:
+        outcomes = list(_with_parties(app).trace.capture_many((orjson.dumps(d) for d in documents), actor="test",
+                                                              parallel=False))
     assert not [s for s in statements if "SAVEPOINT" in s.upper()]
     assert [type(o).__name__ for o in outcomes] == ["CaptureOutcome"] * 5 + ["CaptureFailed"] + \
         ["CaptureOutcome"] * (len(documents) - 6)
