@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 from sqlalchemy import event, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,6 +50,7 @@ from roadpass.bootstrap import Roadpass, bootstrap
 from roadpass.demo.fleet import FleetSpec, fleet_parties, generate_fleet
 from roadpass.settings import Settings
 from roadpass.store.bulk import bulk_insert, insert_new_keys, observe_copies
+from roadpass.store.engine import is_postgresql
 from roadpass.store.parties import upsert_party
 from roadpass.trace.capture_plan import EVENT_COLUMNS, CaptureOutcome
 
@@ -176,36 +178,33 @@ class StoringSplit:
         return split
 
 
-def _server_root(app: Roadpass) -> int | None:
-    """The process id of the PostgreSQL postmaster behind ``app`` when it runs on this machine and its data
-    folder can be read (the benchmark's own cluster); else None (SQLite, or a server elsewhere)."""
-    if app.engine.dialect.name != "postgresql":
+def _server_root(app: Roadpass) -> psutil.Process | None:
+    """The PostgreSQL postmaster behind ``app`` when it runs on this machine and its data folder can be read
+    (the benchmark's own cluster); else None (SQLite, or a server elsewhere)."""
+    if not is_postgresql(app.engine):
         return None
     try:
         with app.uow.read() as conn:
             folder = conn.execute(text("SHOW data_directory")).scalar_one()
-        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
-    except (SQLAlchemyError, OSError, ValueError, IndexError):
+        return psutil.Process(int((Path(folder) / "postmaster.pid").read_text().split()[0]))
+    except (SQLAlchemyError, OSError, ValueError, IndexError, psutil.Error):
         return None
 
 
-def server_cpu_s(root: int) -> float:
-    """CPU seconds spent by a PostgreSQL server so far: the postmaster with its exited children (its
-    ``cutime``/``cstime``) and every live child (backends, WAL writer, checkpointer, autovacuum)."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+def server_cpu_s(postmaster: psutil.Process | None) -> float:
+    """CPU seconds spent by a PostgreSQL server so far (0 without one): the postmaster with its exited
+    children and every live child (backends, WAL writer, checkpointer, autovacuum)."""
+    if postmaster is None:
+        return 0.0
+    spent = postmaster.cpu_times()
+    total = spent.user + spent.system + spent.children_user + spent.children_system
+    for child in postmaster.children():
         try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        pid, parent = int(entry.name), int(fields[1])
-        if pid == root:
-            ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-        elif parent == root:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+            mine = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue  # ended meanwhile: counted in the postmaster's children times
+        total += mine.user + mine.system
+    return total
 
 
 def capture_fleet(app: Roadpass, spec: FleetSpec, path: Path) -> tuple[int, float, int]:
@@ -650,19 +649,18 @@ def measure(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
     split = StoringSplit()
     split.install()
     server = _server_root(app)
-    cpu_before = os.times(), (server_cpu_s(server) if server is not None else 0.0)
+    mine, server_then = os.times(), server_cpu_s(server)
     try:
         events, spent, documents = capture_fleet(app, spec, workdir / "fleet.jsonl")
     finally:
         split.remove()
-    cpu_after = os.times(), (server_cpu_s(server) if server is not None else 0.0)
+    later, server_now = os.times(), server_cpu_s(server)
     if recorder is not None:  # the benchmark's own cost, paid inside the commits: not capture's
         spent -= recorder.spent
         split.spent["commit"] -= recorder.spent
     storing = split.per_event_us(spent, events)
     # Where the CPU went: the storing process (SQLite's own work runs inside it), the parse worker (a child,
     # joined when the load ends), and the PostgreSQL server's processes.
-    (mine, server_then), (later, server_now) = cpu_before, cpu_after
     own_s = later.user - mine.user + later.system - mine.system - (recorder.spent if recorder is not None else 0.0)
     worker_s = later.children_user - mine.children_user + later.children_system - mine.children_system
     cpu = {"storing": round(own_s * 1e6 / events, 1), "parse_worker": round(worker_s * 1e6 / events, 1)}

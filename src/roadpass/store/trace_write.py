@@ -157,37 +157,29 @@ def intern_units(
     if not unknown:
         return ids, set()
     if sole_writer and len(unknown) >= COPY_MIN_ROWS and is_postgresql(conn.engine):
-        return _intern_alone(conn, keys, unknown, ids, cache)
-    made = insert_new_keys(conn, "unit", ("kind", "vin"), {key: keys[key] for key in unknown})
+        found = _stored_units(conn, unknown)
+        made = _copy_new_units(conn, keys, [key for key in unknown if key not in found])
+    else:
+        made = insert_new_keys(conn, "unit", ("kind", "vin"), {key: keys[key] for key in unknown})
+        found = _stored_units(conn, [key for key in unknown if key not in made])
     ids.update(made)
-    stored = [key for key in unknown if key not in made]
-    found = _stored_units(conn, stored)
     ids.update(found)
     if cache is not None:  # committed units keep their ids; the ones made here only once this commits
         cache.remember(found)
     return ids, set(made.values())
 
 
-def _intern_alone(
-    conn: Connection, keys: Mapping[str, tuple[int, str | None]], unknown: list[str], ids: dict[str, int],
-    cache: UnitCache | None,
-) -> tuple[dict[str, int], set[int]]:
-    """:func:`intern_units` of the ``unknown`` keys when no other writer stores units (PostgreSQL)."""
-    found = _stored_units(conn, unknown)
-    new = [key for key in unknown if key not in found]
-    made: dict[str, int] = {}
-    if new:
-        # One block of the sequence: safe because every writer of units holds the writer lock.
-        last = conn.exec_driver_sql(
-            "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence('unit', 'id') AS s", (len(new),)
-        ).scalar_one()
-        made = dict(zip(new, range(int(last) - len(new) + 1, int(last) + 1), strict=True))
-        bulk_insert(conn, "unit", ("id", "key", "kind", "vin"), [(pk, key, *keys[key]) for key, pk in made.items()])
-    ids.update(found)
-    ids.update(made)
-    if cache is not None:
-        cache.remember(found)
-    return ids, set(made.values())
+def _copy_new_units(conn: Connection, keys: Mapping[str, tuple[int, str | None]], new: list[str]) -> dict[str, int]:
+    """Copy in the units of keys known to be new (PostgreSQL, no other writer of units); key → id."""
+    if not new:
+        return {}
+    # One block of the sequence: safe because every writer of units holds the writer lock.
+    last = int(conn.exec_driver_sql(
+        "SELECT setval(s, nextval(s) + %s - 1) FROM pg_get_serial_sequence('unit', 'id') AS s", (len(new),)
+    ).scalar_one())
+    made = dict(zip(new, range(last - len(new) + 1, last + 1), strict=True))
+    bulk_insert(conn, "unit", ("id", "key", "kind", "vin"), [(pk, key, *keys[key]) for key, pk in made.items()])
+    return made
 
 
 def _stored_units(conn: Connection, stored: Sequence[str]) -> dict[str, int]:
