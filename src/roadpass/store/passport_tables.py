@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from roadpass.store.tables import LEDGERED_COLUMNS, PK, metadata
+from roadpass.store.tables import LEDGERED_COLUMNS, PK, identifier, metadata
 
 __all__ = [
     "passport",
@@ -70,8 +70,8 @@ passport_version = Table(
     Column("successor_id", String(200), nullable=True, comment="Art. 77(7): passport of the second life"),
     Column("sections", Text, nullable=False, comment="JSON {section: payload}, over the model's sections"),
     Column("reason", String(100), nullable=False, comment="issue, import, collected, recycled, ..."),
-    Column("event_id", String(300), nullable=True, comment="the EPCIS event that caused this version"),
-    Column("location", String(300), nullable=True, comment="where (SGLN), e.g. the collection point"),
+    Column("event_id", identifier(300), nullable=True, comment="the EPCIS event that caused this version"),
+    Column("location", identifier(300), nullable=True, comment="where (SGLN), e.g. the collection point"),
     Column("op_id", String(40), nullable=False, index=True),
     Column("created_at", BigInteger, nullable=False),
     Column("actor", String(200), nullable=False),
