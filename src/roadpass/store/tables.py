@@ -53,9 +53,9 @@ PK = BigInteger().with_variant(Integer(), "sqlite")
 def identifier(length: int) -> TypeEngine[str]:
     """A column of identifiers (URIs, eventIDs, hash IDs): compared byte by byte on both engines. SQLite's
     default collation (BINARY) already does; on PostgreSQL the database's locale would otherwise compare
-    them by its rules (PostgreSQL 15 manual 24.2 "Collation Support": "C" compares with strcmp), which
-    costs every index entry written or probed more (measured migration 0032) and can order them
-    differently from SQLite."""
+    them by its rules; under "C" "sorting is done strictly by character code byte values" (PostgreSQL 15
+    manual, 24.2.2.1 "Standard Collations"). The locale's rules cost every index entry written or probed
+    more (measured in migration 0032) and can order identifiers differently from SQLite."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 metadata = MetaData(
