@@ -4,9 +4,10 @@ Units' keys, eventIDs, hash IDs and the CBV fields events are queried by are ide
 compared for equality, ranged over for paging, or ordered for a stable page. Under the database's locale
 (``C.UTF-8`` or ``en_US.UTF-8`` as ``initdb`` took it from the environment) PostgreSQL compares every such
 string through the locale's rules; under the collation "C" "sorting is done strictly by character code byte
-values" (PostgreSQL 15 manual, 24.2.2.1 "Standard Collations"), as SQLite's default BINARY collation does. Measured on the benchmark's
-20,000-vehicle load (157,757 events, 1.1 million units), twice each way in fresh databases of one cluster:
-the server's CPU time 27.0 and 23.5 s with "C" against 28.8 and 25.4 s under ``C.UTF-8``.
+values" (PostgreSQL 15 manual, 24.2.2.1 "Standard Collations"), as SQLite's default BINARY collation does.
+Measured on the benchmark's 20,000-vehicle load (157,757 events, 1.1 million units), twice each way in fresh
+databases of one cluster: the server's CPU time 27.0 and 23.5 s with "C" against 28.8 and 25.4 s under
+``C.UTF-8``.
 
 Columns compared with each other change together (a comparison of two columns of different collations is
 refused): the passport version's eventID and location are joined to the event's and to master data's keys.
