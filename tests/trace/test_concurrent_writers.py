@@ -129,7 +129,10 @@ def test_concurrent_writers_match_the_reference_model(app: Roadpass, database_ur
     done = threading.Event()
     reader = threading.Thread(target=_follow, args=(app, done))
     reader.start()
-    context = multiprocessing.get_context("fork")
+    # Started fresh, not forked: a forked child gets only the forking thread, and a lock any other thread of
+    # this process held at that moment stays held in the child for good (POSIX fork()). Forked from the
+    # whole suite's process, writers of two SQLite runs hung until the timeout below.
+    context = multiprocessing.get_context("spawn")
     failures = context.Queue()
     writers = [context.Process(target=_write, args=(database_url, share, THREADS, failures)) for share in shares]
     for writer in writers:
